@@ -1,0 +1,87 @@
+// Fully connected layer: y = x W^T + b, W stored [out, in] (PyTorch's
+// layout). Each sample is read as a flat vector of C*H*W = in values, so it
+// follows Flatten or GlobalAvgPool without a reshape; the output is
+// N x out x 1 x 1. forward caches a copy of x.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "init.hpp"
+#include "layer.hpp"
+
+namespace shallow {
+
+template <class T = float>
+class Dense : public Layer<T> {
+ public:
+  Dense(Index in_features, Index out_features, bool bias = true)
+      : in_(in_features), out_(out_features), has_bias_(bias) {
+    require(in_ > 0 && out_ > 0, "Dense: feature counts must be positive, got in=" + std::to_string(in_) +
+                                     " out=" + std::to_string(out_));
+    weight_.setZero(out_, in_);
+    weight_grad_.setZero(out_, in_);
+    bias_.setZero(has_bias_ ? out_ : 0);
+    bias_grad_.setZero(has_bias_ ? out_ : 0);
+    Rng rng(default_seed);
+    reset_parameters(rng);
+  }
+
+  void reset_parameters(Rng& rng) override {
+    init_uniform(rng, weight_.data(), weight_.size(), in_);
+    if (has_bias_) init_uniform(rng, bias_.data(), out_, in_);
+  }
+
+  const Tensor4<T>& forward(const Tensor4<T>& x) override {
+    const Index n = x.dimension(0);
+    require(sample_shape(x).size() == in_, spec() + ": expected samples of " + std::to_string(in_) +
+                                               " values, got " + to_string(sample_shape(x)));
+    x_ = x;
+    ensure_shape(y_, n, out_, 1, 1);
+    auto y = as_matrix(y_, n, out_);
+    y.noalias() = as_matrix(x_, n, in_) * weight_.transpose();
+    if (has_bias_) y.rowwise() += bias_.transpose();
+    return y_;
+  }
+
+  const Tensor4<T>& backward(const Tensor4<T>& dy) override {
+    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    const Index n = dy.dimension(0);
+    auto g = as_matrix(dy, n, out_);
+    weight_grad_.noalias() += g.transpose() * as_matrix(x_, n, in_);
+    if (has_bias_) bias_grad_ += g.colwise().sum().transpose();
+    ensure_shape_like(dx_, x_);
+    as_matrix(dx_, n, in_).noalias() = g * weight_;
+    return dx_;
+  }
+
+  std::vector<Parameter<T>> parameters() override {
+    std::vector<Parameter<T>> ps;
+    ps.push_back({"weight", VectorMap<T>(weight_.data(), weight_.size()),
+                  VectorMap<T>(weight_grad_.data(), weight_grad_.size()), {out_, in_}});
+    if (has_bias_)
+      ps.push_back({"bias", VectorMap<T>(bias_.data(), out_), VectorMap<T>(bias_grad_.data(), out_), {out_}});
+    return ps;
+  }
+
+  Shape output_shape(const Shape& in) const override {
+    require(in.size() == in_, spec() + ": expected samples of " + std::to_string(in_) + " values, got " +
+                                  to_string(in));
+    return {out_, 1, 1};
+  }
+  std::string spec() const override {
+    return "dense in=" + std::to_string(in_) + " out=" + std::to_string(out_) + " bias=" + (has_bias_ ? "1" : "0");
+  }
+
+  MatrixR<T>& weight() { return weight_; }
+  VectorX<T>& bias() { return bias_; }
+
+ private:
+  Index in_, out_;
+  bool has_bias_;
+  MatrixR<T> weight_, weight_grad_;
+  VectorX<T> bias_, bias_grad_;
+  Tensor4<T> x_, y_, dx_;
+};
+
+}  // namespace shallow

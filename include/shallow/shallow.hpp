@@ -1,0 +1,22 @@
+// Everything shallow offers, in one include.
+#pragma once
+
+#include "version.hpp"
+#include "error.hpp"
+#include "random.hpp"
+#include "tensor.hpp"
+#include "parallel.hpp"
+#include "spec.hpp"
+#include "init.hpp"
+#include "layer.hpp"
+#include "im2col.hpp"
+#include "conv2d.hpp"
+#include "activation.hpp"
+#include "residual.hpp"
+#include "pooling.hpp"
+#include "flatten.hpp"
+#include "dense.hpp"
+#include "batchnorm.hpp"
+#include "dropout.hpp"
+#include "loss.hpp"
+#include "network.hpp"

@@ -1,0 +1,6 @@
+#pragma once
+
+namespace shallow {
+// Kept equal to project(VERSION) in CMakeLists.txt (a test checks).
+inline constexpr const char* version = "0.1.0";
+}  // namespace shallow

@@ -1,0 +1,172 @@
+// Every layer's backward pass against central finite differences, in double.
+#include "gradcheck.hpp"
+
+using namespace shallow;
+using gradcheck::check_layer;
+using gradcheck::random_tensor;
+
+TEST_CASE("Conv2d gradients: kernels, strides, padding, bias, batch sizes") {
+  struct Case {
+    Index in, out, kernel, stride, padding;
+    bool bias;
+    Index n, h, w;
+  };
+  const Case cases[] = {
+      {3, 4, 3, 1, same_padding, true, 2, 7, 6},  // odd kernel, non-square
+      {2, 3, 1, 1, same_padding, true, 3, 5, 4},  // 1x1: the pointwise path
+      {2, 2, 5, 1, same_padding, false, 1, 6, 7},  // k5, no bias, batch 1
+      {2, 3, 2, 1, same_padding, true, 2, 5, 6},  // even kernel: asymmetric 'same'
+      {3, 2, 4, 1, same_padding, true, 1, 6, 5},  // even kernel 4
+      {2, 3, 3, 2, same_padding, true, 2, 7, 8},  // stride 2, 'same' = ceil(in/2)
+      {2, 2, 3, 2, 0, true, 2, 9, 7},             // stride 2, no padding
+      {1, 2, 3, 1, 2, true, 2, 4, 5},             // explicit padding larger than k/2
+      {2, 2, 1, 2, 0, false, 2, 6, 5},            // 1x1 with stride 2 goes through im2col
+      {4, 1, 3, 3, 1, true, 2, 8, 8},             // stride 3
+  };
+  for (const auto& c : cases) {
+    Conv2d<double> conv(c.in, c.out, c.kernel, c.stride, c.padding, c.bias);
+    check_layer(conv, random_tensor(c.n, c.in, c.h, c.w, 7));
+  }
+}
+
+TEST_CASE("activation gradients") {
+  const auto x = random_tensor(2, 3, 4, 5, 11);
+  ReLU<double> relu;
+  LeakyReLU<double> leaky(0.1);
+  Tanh<double> tanh;
+  Sigmoid<double> sigmoid;
+  Identity<double> identity;
+  check_layer(relu, x);
+  check_layer(leaky, x);
+  check_layer(tanh, x);
+  check_layer(sigmoid, x);
+  check_layer(identity, x);
+}
+
+TEST_CASE("pooling gradients") {
+  const auto x = random_tensor(2, 3, 7, 6, 13);
+  MaxPool2d<double> max2(2);
+  MaxPool2d<double> max3(3, 2, 1);  // overlapping windows, padded
+  AvgPool2d<double> avg2(2);
+  AvgPool2d<double> avg3(3, 2, 1);
+  GlobalAvgPool<double> global;
+  check_layer(max2, x);
+  check_layer(max3, x);
+  check_layer(avg2, x);
+  check_layer(avg3, x);
+  check_layer(global, x);
+}
+
+TEST_CASE("Flatten and Dense gradients") {
+  Flatten<double> flatten;
+  check_layer(flatten, random_tensor(2, 3, 2, 4, 17));
+  Dense<double> dense(24, 5);
+  check_layer(dense, random_tensor(3, 3, 2, 4, 19));  // reads each sample as 24 values
+  Dense<double> no_bias(6, 2, false);
+  check_layer(no_bias, random_tensor(1, 6, 1, 1, 23));
+}
+
+TEST_CASE("BatchNorm2d gradients in training and evaluation") {
+  BatchNorm2d<double> bn(3);
+  for (auto& p : bn.parameters()) p.value.setRandom();  // not the trivial gamma=1, beta=0
+  const auto x = random_tensor(4, 3, 3, 2, 29, 2.0);
+  check_layer(bn, x);
+  bn.eval();
+  check_layer(bn, x);
+}
+
+TEST_CASE("Dropout gradients with a fixed mask") {
+  Dropout<double> drop(0.3);
+  gradcheck::Options opt;
+  opt.before_forward = [&] { drop.reseed(42); };
+  check_layer(drop, random_tensor(2, 3, 4, 4, 31), opt);
+  drop.eval();
+  check_layer(drop, random_tensor(2, 3, 4, 4, 31));
+}
+
+TEST_CASE("residual gradients: both layouts, N in {1,2,3,5}, kernels 1, 2, 3, 5") {
+  struct Case {
+    Index n, channels, kernel, batch, h, w;
+    Activation act;
+  };
+  const Case cases[] = {
+      {1, 3, 3, 2, 6, 5, Activation::relu},    {2, 2, 3, 1, 5, 7, Activation::relu},
+      {3, 2, 5, 2, 6, 6, Activation::tanh},    {5, 2, 3, 2, 4, 5, Activation::relu},
+      {2, 3, 1, 3, 4, 3, Activation::sigmoid}, {3, 2, 2, 2, 5, 4, Activation::leaky_relu},
+      {2, 2, 4, 1, 6, 5, Activation::identity},
+  };
+  for (const auto& c : cases) {
+    ResidualOptions o;
+    o.activation = c.act;
+    o.seed = 100 + static_cast<std::uint64_t>(c.n);
+    const auto x = random_tensor(c.batch, c.channels, c.h, c.w, 37);
+    SequentialResidual<Dynamic, double> deep(c.n, c.channels, c.kernel, o);
+    ParallelResidual<Dynamic, double> wide(c.n, c.channels, c.kernel, o);
+    check_layer(deep, x);
+    check_layer(wide, x);
+  }
+}
+
+TEST_CASE("fixed-N residual templates check like the dynamic ones") {
+  const auto x = random_tensor(2, 2, 5, 6, 41);
+  SequentialResidual<3, double> deep(2, 3);
+  ParallelResidual<3, double, Activation::tanh> wide(2, 3);
+  check_layer(deep, x);
+  check_layer(wide, x);
+}
+
+TEST_CASE("a whole network, run-time and compile-time, checks end to end") {
+  Network<double> net;
+  net.emplace<Conv2d<double>>(1, 3, 3);
+  net.emplace<ParallelResidual<2, double>>(3, 3);
+  net.emplace<BatchNorm2d<double>>(3);
+  net.emplace<MaxPool2d<double>>(2);
+  net.emplace<SequentialResidual<2, double>>(3, 3);
+  net.emplace<Flatten<double>>();
+  net.emplace<Dense<double>>(3 * 3 * 4, 4);
+  check_layer(net, random_tensor(3, 1, 6, 8, 43));
+
+  Stack<double, Conv2d<double>, ReLU<double>, GlobalAvgPool<double>, Dense<double>> stack(
+      Conv2d<double>(2, 3, 3), ReLU<double>(), GlobalAvgPool<double>(), Dense<double>(3, 2));
+  check_layer(stack, random_tensor(2, 2, 5, 5, 47));
+}
+
+TEST_CASE("loss gradients") {
+  const double h = 1e-6;
+  SECTION("softmax cross-entropy") {
+    auto logits = random_tensor(4, 5, 1, 1, 53, 3.0);
+    const std::vector<int> labels{0, 3, 4, 1};
+    SoftmaxCrossEntropy<double> loss;
+    loss.forward(logits, labels);
+    const Eigen::VectorXd analytic = as_vector(loss.backward());
+    Eigen::VectorXd numeric(logits.size());
+    for (Index i = 0; i < logits.size(); ++i) {
+      const double keep = logits.data()[i];
+      logits.data()[i] = keep + h;
+      const double up = loss.forward(logits, labels);
+      logits.data()[i] = keep - h;
+      const double down = loss.forward(logits, labels);
+      logits.data()[i] = keep;
+      numeric[i] = (up - down) / (2 * h);
+    }
+    CHECK(gradcheck::relative_error(analytic, numeric) < 1e-6);
+  }
+  SECTION("mean squared error") {
+    auto y = random_tensor(3, 2, 2, 2, 59);
+    const auto target = random_tensor(3, 2, 2, 2, 61);
+    MSELoss<double> loss;
+    loss.forward(y, target);
+    const Eigen::VectorXd analytic = as_vector(loss.backward());
+    Eigen::VectorXd numeric(y.size());
+    for (Index i = 0; i < y.size(); ++i) {
+      const double keep = y.data()[i];
+      y.data()[i] = keep + h;
+      const double up = loss.forward(y, target);
+      y.data()[i] = keep - h;
+      const double down = loss.forward(y, target);
+      y.data()[i] = keep;
+      numeric[i] = (up - down) / (2 * h);
+    }
+    CHECK(gradcheck::relative_error(analytic, numeric) < 1e-6);
+  }
+}
