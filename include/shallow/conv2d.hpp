@@ -196,6 +196,7 @@ class Conv2d : public Layer<T> {
   MatrixR<T>& weight() { return weight_; }
   const MatrixR<T>& weight() const { return weight_; }
   VectorX<T>& bias() { return bias_; }
+  const VectorX<T>& bias() const { return bias_; }
   MatrixR<T>& weight_grad() { return weight_grad_; }
   VectorX<T>& bias_grad() { return bias_grad_; }
 
