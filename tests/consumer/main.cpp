@@ -1,0 +1,14 @@
+#include <shallow/shallow.hpp>
+
+#include <cstdio>
+
+int main() {
+  using namespace shallow;
+  Tensor4<float> x(2, 4, 6, 6);
+  x.setRandom();
+  ParallelResidual<2> wide(4, 3);
+  const Tensor4<float>& y = wide.forward(x);
+  std::printf("consumer: shallow %s, output %ldx%ldx%ldx%ld, %ld parameters\n", version, long(y.dimension(0)),
+              long(y.dimension(1)), long(y.dimension(2)), long(y.dimension(3)), long(parameter_count(wide)));
+  return y.dimensions() == x.dimensions() ? 0 : 1;
+}
