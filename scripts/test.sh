@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up, builds (Release, warnings as errors) and runs every test.
+#   scripts/test.sh              Release build in build/
+#   scripts/test.sh --sanitize   AddressSanitizer + UBSan build in build-asan/
+# Real-data tests read $SHALLOW_DATA (default: ../shared/datasets beside the
+# checkout, when it exists); without it they are skipped with a warning.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/setup.sh"
+
+if [ -z "${SHALLOW_DATA:-}" ] && [ -d "$root/../shared/datasets" ]; then
+  export SHALLOW_DATA=$(cd "$root/../shared/datasets" && pwd)
+fi
+
+if [ "${1:-}" = "--sanitize" ]; then
+  build="$root/build-asan"
+  # -O1 with debug info: the sanitizers' reports stay readable, the run
+  # stays fast; plain -march keeps GCC's maybe-uninitialized warning on.
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
+    -DSHALLOW_WERROR=ON -DSHALLOW_SANITIZE=ON -DSHALLOW_NATIVE=OFF \
+    -DSHALLOW_BUILD_EXAMPLES=ON -DSHALLOW_BUILD_BENCHMARKS=OFF >/dev/null
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+else
+  build="$root/build"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSHALLOW_WERROR=ON >/dev/null
+fi
+cmake --build "$build" -j "$(nproc)"
+cd "$build"
+ctest --output-on-failure -j "$(nproc)"
