@@ -28,27 +28,23 @@
 // the network's scalar type.
 #pragma once
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
+
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <map>
 #include <new>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "error.hpp"
+#include "io.hpp"
 #include "layer.hpp"
 #include "network.hpp"
 #include "optimizer.hpp"
@@ -92,8 +88,6 @@ inline constexpr std::size_t checkpoint_header_size = 16;    // magic + version
 inline constexpr std::size_t checkpoint_trailer_size = 4;    // CRC-32
 
 static_assert(std::numeric_limits<float>::is_iec559 && sizeof(float) == 4, "checkpoints store IEEE float32");
-
-inline std::string errno_text(int e) { return std::generic_category().message(e); }
 
 inline std::uint32_t crc32_of(const unsigned char* data, std::size_t size) {
   uLong crc = crc32(0, nullptr, 0);
@@ -325,7 +319,7 @@ inline std::vector<NamedTensor> read_tensors(CheckpointReader& r, const std::str
   return tensors;
 }
 
-inline Checkpoint decode_checkpoint(const std::vector<unsigned char>& bytes, const std::string& path) {
+inline Checkpoint decode_checkpoint(const Bytes& bytes, const std::string& path) {
   const std::size_t size = bytes.size();
   if (size == 0) throw FormatError(path, "empty file, not a checkpoint");
   if (std::memcmp(bytes.data(), checkpoint_magic, std::min(size, sizeof checkpoint_magic)) != 0)
@@ -388,76 +382,6 @@ inline Checkpoint decode_checkpoint(const std::vector<unsigned char>& bytes, con
   }
   r.expect_end("the checkpoint");
   return ck;
-}
-
-// The whole of a regular file. Directories, FIFOs and devices are refused
-// before reading, so a wrong path cannot block or stream without end.
-inline std::vector<unsigned char> read_regular_file(const std::string& path) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) throw IoError(path, "cannot open: " + errno_text(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw IoError(path, "cannot stat: " + errno_text(errno));
-  if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory, not a checkpoint file");
-  if (!S_ISREG(st.st_mode)) throw IoError(path, "is not a regular file");
-  std::vector<unsigned char> bytes(static_cast<std::size_t>(st.st_size));
-  std::size_t got = 0;
-  while (got < bytes.size()) {
-    const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw IoError(path, "cannot read: " + errno_text(errno));
-    if (n == 0) break;  // the file shrank meanwhile; the checksum will tell
-    got += static_cast<std::size_t>(n);
-  }
-  bytes.resize(got);
-  return bytes;
-}
-
-// Makes a rename durable across a power cut. Best effort: the new file is
-// already in place, and some file systems refuse to sync a directory.
-inline void sync_parent_directory(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-// Writes bytes to path + ".tmp.<pid>", syncs them and renames the file over
-// path, so path holds its old contents or the new ones, never a mix, even
-// after a crash. On failure the temporary file is removed and IoError thrown.
-// (Stands in for io.hpp's atomic write until the two are merged.)
-inline void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) throw IoError(path, "cannot create " + tmp + ": " + errno_text(errno));
-  std::string failure;
-  const char* p = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0 && failure.empty()) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      failure = "cannot write " + tmp + ": " + errno_text(n < 0 ? errno : EIO);
-    } else {
-      p += n;
-      left -= static_cast<std::size_t>(n);
-    }
-  }
-  if (failure.empty() && ::fsync(fd) != 0) failure = "cannot sync " + tmp + ": " + errno_text(errno);
-  if (::close(fd) != 0 && failure.empty()) failure = "cannot close " + tmp + ": " + errno_text(errno);
-  if (failure.empty() && ::rename(tmp.c_str(), path.c_str()) != 0)
-    failure = "cannot replace it with " + tmp + ": " + errno_text(errno);
-  if (!failure.empty()) {
-    ::unlink(tmp.c_str());
-    throw IoError(path, failure);
-  }
-  sync_parent_directory(path);
 }
 
 inline std::vector<std::string> spec_lines(const std::string& text) {
@@ -566,14 +490,14 @@ void restore(const Checkpoint& ck, Layer<T>& net, Optimizer<detail::non_deduced<
 // Throws IoError when the file cannot be written (the old one stays),
 // NumericError for NaN or infinite values, which loading would refuse.
 inline void save_checkpoint(const std::string& path, const Checkpoint& ck) {
-  detail::write_file_atomically(path, detail::encode_checkpoint(ck));
+  write_file_atomically(path, detail::encode_checkpoint(ck));
 }
 
 // IoError when path cannot be read (missing, permission denied, a
 // directory); FormatError naming the fault when its contents are not a
 // sound checkpoint.
 inline Checkpoint load_checkpoint(const std::string& path) {
-  return detail::decode_checkpoint(detail::read_regular_file(path), path);
+  return detail::decode_checkpoint(read_file(path), path);
 }
 
 // A network built from the stored architecture with the stored weights and

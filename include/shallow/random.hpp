@@ -71,4 +71,14 @@ class Rng {
   std::uint64_t s_[4];
 };
 
+// A seed for an independent stream `stream` of a run seeded with `seed`
+// (an epoch's shuffle, a batch's augmentation): equal inputs, equal output,
+// and nearby inputs give unrelated streams.
+inline std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t z = seed ^ (stream * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 }  // namespace shallow

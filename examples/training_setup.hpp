@@ -1,0 +1,240 @@
+// What shallow-train and shallow-compare share: their flags, the dataset and
+// loaders those flags name, the model and optimizer they describe, and the
+// loop over epochs.
+#pragma once
+
+#include <shallow/shallow.hpp>
+#include <shallow/adam.hpp>
+#include <shallow/data_loader.hpp>
+#include <shallow/sgd.hpp>
+#include <shallow/schedule.hpp>
+#include <shallow/trainer.hpp>
+#include <shallow/model.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <memory>
+#include <string>
+
+#include "cli.hpp"
+
+namespace tools {
+
+using namespace shallow;
+
+// Named settings; explicit flags override them.
+struct Recipe {
+  const char* name;
+  const char* settings;  // flag=value pairs
+};
+inline const Recipe recipes[] = {
+    {"mnist", "dataset=mnist layers=8 filters=16 kernel=3 pool=4 epochs=6 batch=64 optimizer=adam lr=0.002 "
+              "schedule=cosine"},
+    {"fashion-mnist", "dataset=fashion-mnist layers=8 filters=32 kernel=3 pool=4 epochs=12 batch=64 "
+                      "optimizer=adam lr=0.002 schedule=cosine augment=1"},
+    {"cifar10", "dataset=cifar10 layers=8 filters=32 kernel=3 pool=4 epochs=30 batch=64 optimizer=adam "
+                "lr=0.002 schedule=warmup:2+cosine augment=1"},
+    {"demo", "layers=8 filters=16 kernel=3 pool=4 epochs=1 batch=64 optimizer=adam lr=0.002"},
+};
+
+inline void declare_training_flags(cli::Parser& p) {
+  p.option("recipe", "", "named settings: mnist, fashion-mnist, cifar10, demo (flags given override them)")
+      .option("dataset", "mnist", "mnist | fashion-mnist | cifar10 | folder")
+      .option("data", "", "dataset directory (default: $SHALLOW_DATA/<dataset>, or the Debian package for "
+                          "fashion-mnist)")
+      .option("val-data", "", "for --dataset folder: directory of validation images")
+      .option("image-size", "32", "for --dataset folder: images are resized to this square size")
+      .option("channels", "3", "for --dataset folder: 1 (grey) or 3 (RGB)")
+      .option("layers", "8", "residual layers N")
+      .option("filters", "16", "filters F per layer")
+      .option("kernel", "3", "kernel size k")
+      .option("activation", "relu", "relu | leaky_relu | tanh | sigmoid | identity")
+      .option("pool", "4", "max-pool window before the classifier (0: global average pool)")
+      .option("epochs", "1", "epochs")
+      .option("batch", "64", "batch size")
+      .option("optimizer", "adam", "sgd | adam | adamw")
+      .option("lr", "0.001", "learning rate")
+      .option("momentum", "0.9", "SGD momentum")
+      .option("weight-decay", "0", "weight decay")
+      .option("schedule", "constant", "constant | step:S:G | cosine | warmup:W+<schedule> (per epoch)")
+      .option("clip", "0", "clip the global gradient norm to this (0: off)")
+      .toggle("augment", "random crop (pad 2, or 4 for 32x32 images) and horizontal flip (not for digits)")
+      .option("holdout", "0", "validate on the last N training images (kept out of training); the test set is "
+                              "then evaluated once, at the end")
+      .option("train-limit", "0", "use only the first N training images (0: all)")
+      .option("val-limit", "0", "use only the first N validation images (0: all)")
+      .option("seed", "1", "seed for initialisation, shuffling and augmentation")
+      .option("threads", "0", "threads (0: all cores)")
+      .toggle("quiet", "no progress bar");
+}
+
+// Makes --recipe's settings the defaults; flags given explicitly still win.
+inline void apply_recipe(cli::Parser& p) {
+  const std::string name = p.text("recipe");
+  if (name.empty()) return;
+  for (const Recipe& r : recipes) {
+    if (name != r.name) continue;
+    std::istringstream in(r.settings);
+    std::string kv;
+    while (in >> kv) {
+      const auto eq = kv.find('=');
+      p.set_fallback(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    return;
+  }
+  throw cli::UsageError("unknown recipe '" + name + "' (mnist, fashion-mnist, cifar10, demo)");
+}
+
+inline std::string data_dir(const cli::Parser& p) {
+  if (!p.text("data").empty()) return p.text("data");
+  const std::string dataset = p.text("dataset");
+  const char* env = std::getenv("SHALLOW_DATA");
+  if (dataset == "fashion-mnist") {
+    if (env) {
+      const std::string dir = std::string(env) + "/fashion-mnist";
+      if (std::filesystem::exists(dir)) return dir;
+    }
+    return "/usr/share/datasets/fashion-mnist";
+  }
+  if (!env) throw cli::UsageError("--dataset " + dataset + " needs --data DIR or $SHALLOW_DATA");
+  return std::string(env) + "/" + (dataset == "cifar10" ? "cifar10" : dataset);
+}
+
+// val is the set evaluated after every epoch: the test split, or with
+// --holdout the end of the training split, in which case test is the test
+// split, evaluated once at the end.
+struct Data {
+  Dataset train, val, test;
+};
+
+inline Data load_data(const cli::Parser& p) {
+  const std::string dataset = p.text("dataset"), dir = data_dir(p);
+  Data d;
+  if (dataset == "mnist" || dataset == "fashion-mnist") {
+    d.train = load_mnist(dir, true, dataset == "fashion-mnist");
+    d.val = load_mnist(dir, false, dataset == "fashion-mnist");
+  } else if (dataset == "cifar10") {
+    d.train = load_cifar10(dir, true);
+    d.val = load_cifar10(dir, false);
+  } else if (dataset == "folder") {
+    if (p.text("val-data").empty()) throw cli::UsageError("--dataset folder needs --val-data DIR too");
+    const Index size = p.integer("image-size", 1, 4096), channels = p.integer("channels", 1, 3);
+    d.train = load_image_folder(dir, channels, size, size);
+    d.val = load_image_folder(p.text("val-data"), channels, size, size, d.train.class_names);
+  } else {
+    throw cli::UsageError("unknown dataset '" + dataset + "' (mnist, fashion-mnist, cifar10, folder)");
+  }
+  if (const Index h = p.integer("holdout", 0, d.train.size() - 1); h > 0) {
+    d.test = std::move(d.val);
+    d.val = d.train.slice(d.train.size() - h, d.train.size());
+    d.train = d.train.take(d.train.size() - h);
+  }
+  if (const Index n = p.integer("train-limit"); n > 0 && n < d.train.size()) d.train = d.train.take(n);
+  if (const Index n = p.integer("val-limit"); n > 0 && n < d.val.size()) d.val = d.val.take(n);
+  return d;
+}
+
+inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layout layout) {
+  ModelConfig c;
+  c.input = train.shape;
+  c.classes = train.classes;
+  c.layout = layout;
+  c.layers = p.integer("layers", 1, 4096);
+  c.filters = p.integer("filters", 1, 4096);
+  c.kernel = p.integer("kernel", 1, 63);
+  c.activation = parse_activation(p.text("activation"));
+  c.pool = p.integer("pool", 0, 4096);
+  c.seed = static_cast<std::uint64_t>(p.integer("seed"));
+  return c;
+}
+
+inline std::unique_ptr<Optimizer<float>> make_optimizer(const cli::Parser& p, Network<float>& net) {
+  const std::string name = p.text("optimizer");
+  const double lr = p.number("lr"), wd = p.number("weight-decay");
+  if (name == "sgd") {
+    SgdOptions o;
+    o.lr = lr;
+    o.momentum = p.number("momentum");
+    o.weight_decay = wd;
+    return std::make_unique<Sgd<float>>(net.parameters(), o);
+  }
+  if (name == "adam") {
+    AdamOptions o;
+    o.lr = lr;
+    o.weight_decay = wd;
+    return std::make_unique<Adam<float>>(net.parameters(), o);
+  }
+  if (name == "adamw") {
+    AdamWOptions o;
+    o.lr = lr;
+    if (p.given("weight-decay")) o.weight_decay = wd;
+    return std::make_unique<AdamW<float>>(net.parameters(), o);
+  }
+  throw cli::UsageError("unknown optimizer '" + name + "' (sgd, adam, adamw)");
+}
+
+}  // namespace tools
+
+namespace tools {
+
+inline LoaderOptions loader_options(const cli::Parser& p, const Dataset& train, bool training) {
+  LoaderOptions o;
+  o.batch_size = p.integer("batch", 1, 1 << 20);
+  o.shuffle = training;
+  o.seed = static_cast<std::uint64_t>(p.integer("seed"));
+  o.mean = train.channel_mean();
+  o.stddev = train.channel_std();
+  if (training && p.flag("augment")) {
+    o.crop_padding = train.shape.h >= 32 ? 4 : 2;
+    o.horizontal_flip = true;
+  }
+  return o;
+}
+
+inline void set_threads(const cli::Parser& p) {
+  if (const int t = int(p.integer("threads", 0, 1024)); t > 0) set_num_threads(t);
+}
+
+struct Run {
+  Network<float> net;
+  std::unique_ptr<Optimizer<float>> optimizer;
+  LrSchedule schedule;
+  std::vector<EpochMetrics> history;
+};
+
+inline Run make_run(const cli::Parser& p, const Dataset& train, Layout layout) {
+  Run r{build_model<float>(model_config(p, train, layout)), nullptr, LrSchedule::constant(p.number("lr")), {}};
+  r.optimizer = make_optimizer(p, r.net);
+  r.schedule = parse_schedule(p.text("schedule"), p.number("lr"), p.integer("epochs", 1));
+  return r;
+}
+
+// Trains `run` from epoch `first` to --epochs; after each epoch calls
+// on_epoch(run) (checkpoints hook in there), and stops early when that
+// returns false.
+template <class OnEpoch>
+void train_epochs(const cli::Parser& p, const Data& data, Run& run, int first, OnEpoch on_epoch,
+                  const std::string& metrics_path = "") {
+  DataLoader train(data.train, loader_options(p, data.train, true));
+  DataLoader val(data.val, loader_options(p, data.train, false));
+  TrainOptions o;
+  o.epochs = int(p.integer("epochs", 1, 1 << 20));
+  o.clip_grad_norm = p.number("clip");
+  o.progress = !p.flag("quiet");
+  o.metrics_path = metrics_path;
+  Trainer<float> trainer(run.net, *run.optimizer, o);
+  for (int e = first; e <= o.epochs; ++e) {
+    run.optimizer->set_lr(run.schedule.lr_at(e - 1));
+    run.history.push_back(trainer.fit_epoch(train, e, &val));
+    if (!on_epoch(run)) return;
+  }
+}
+
+// Loss and accuracy of run's network on `set`, normalised as in training.
+inline EvalResult evaluate(const cli::Parser& p, const Data& data, Run& run, const Dataset& set) {
+  DataLoader loader(set, loader_options(p, data.train, false));
+  return Trainer<float>(run.net, *run.optimizer).evaluate(loader);
+}
+
+}  // namespace tools

@@ -1,0 +1,139 @@
+// Images from files (PNG, JPEG, BMP, GIF, TGA, PNM via stb_image), and a
+// dataset from a folder with one subfolder per class:
+//
+//   root/cat/001.png, root/cat/002.jpg, root/dog/a.bmp, ...
+//
+// Classes are the subfolder names in sorted order; each image is converted
+// to the requested channel count (1 grey, 3 RGB) and resized bilinearly to a
+// fixed height x width, so a dataset's images share one shape.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <stb_image.h>
+
+#include "dataset.hpp"
+#include "error.hpp"
+#include "io.hpp"
+
+namespace shallow {
+
+// Larger images are refused before decoding: 2^26 pixels (8192 x 8192).
+inline constexpr std::int64_t max_image_pixels = std::int64_t(1) << 26;
+
+namespace detail {
+
+// Bilinear resampling of a planar (C x h x w) image, pixel centres aligned
+// as in OpenCV's INTER_LINEAR and PyTorch's align_corners=False.
+inline void resize_bilinear(const std::uint8_t* src, Index channels, Index sh, Index sw, std::uint8_t* dst, Index dh,
+                            Index dw) {
+  const auto axis = [](Index out, Index in, Index o, Index& i0, Index& i1, float& t) {
+    float s = (float(o) + 0.5f) * float(in) / float(out) - 0.5f;
+    s = std::max(s, 0.0f);
+    i0 = std::min(Index(s), in - 1);
+    i1 = std::min(i0 + 1, in - 1);
+    t = s - float(i0);
+  };
+  for (Index y = 0; y < dh; ++y) {
+    Index y0, y1;
+    float ty;
+    axis(dh, sh, y, y0, y1, ty);
+    for (Index x = 0; x < dw; ++x) {
+      Index x0, x1;
+      float tx;
+      axis(dw, sw, x, x0, x1, tx);
+      for (Index c = 0; c < channels; ++c) {
+        const std::uint8_t* p = src + c * sh * sw;
+        const float top = float(p[y0 * sw + x0]) * (1 - tx) + float(p[y0 * sw + x1]) * tx;
+        const float bottom = float(p[y1 * sw + x0]) * (1 - tx) + float(p[y1 * sw + x1]) * tx;
+        dst[(c * dh + y) * dw + x] = std::uint8_t(std::clamp(top * (1 - ty) + bottom * ty + 0.5f, 0.0f, 255.0f));
+      }
+    }
+  }
+}
+
+inline bool has_image_extension(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  for (const char* e : {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".pgm", ".ppm", ".pnm"})
+    if (ext == e) return true;
+  return false;
+}
+
+}  // namespace detail
+
+// The image at path as channels x height x width bytes (planar), converted
+// and resized. FormatError when the file is not a readable image.
+inline std::vector<std::uint8_t> load_image(const std::string& path, Index channels, Index height, Index width) {
+  require(channels == 1 || channels == 3, "load_image: channels must be 1 or 3, got " + std::to_string(channels));
+  require(height > 0 && width > 0, "load_image: the target size must be positive");
+  const Bytes bytes = read_file(path);
+  if (bytes.empty()) throw FormatError(path, "is empty, not an image");
+  if (bytes.size() > std::size_t(INT_MAX)) throw FormatError(path, "is too large for an image file");
+  int w = 0, h = 0, n = 0;
+  if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n))
+    throw FormatError(path, std::string("not a readable image: ") + stbi_failure_reason());
+  if (w <= 0 || h <= 0 || std::int64_t(w) * h > max_image_pixels)
+    throw FormatError(path, "image of " + std::to_string(w) + "x" + std::to_string(h) +
+                                " pixels is larger than the 8192x8192 this loader accepts");
+  const std::unique_ptr<unsigned char, void (*)(void*)> pixels(
+      stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n, int(channels)), stbi_image_free);
+  if (!pixels) throw FormatError(path, std::string("cannot decode the image: ") + stbi_failure_reason());
+  // stb gives interleaved rows (HWC); the library is planar (CHW).
+  std::vector<std::uint8_t> planar(std::size_t(channels) * std::size_t(w) * std::size_t(h));
+  const Index plane = Index(w) * h;
+  for (Index i = 0; i < plane; ++i)
+    for (Index c = 0; c < channels; ++c) planar[std::size_t(c * plane + i)] = pixels.get()[i * channels + c];
+  if (h == height && w == width) return planar;
+  std::vector<std::uint8_t> out(std::size_t(channels * height * width));
+  detail::resize_bilinear(planar.data(), channels, h, w, out.data(), height, width);
+  return out;
+}
+
+// Every image under root/<class>/ as one dataset. With class_names given
+// (a validation folder read with the training set's classes), labels follow
+// that list and a subfolder not in it is an error.
+inline Dataset load_image_folder(const std::string& root, Index channels, Index height, Index width,
+                                 std::vector<std::string> class_names = {}) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) throw IoError(root, "is not a directory of class subfolders");
+  std::vector<std::string> folders;
+  for (const auto& e : fs::directory_iterator(root, ec))
+    if (e.is_directory()) folders.push_back(e.path().filename().string());
+  if (ec) throw IoError(root, "cannot list: " + ec.message());
+  std::sort(folders.begin(), folders.end());
+  if (folders.empty()) throw FormatError(root, "has no class subfolders (expected root/<class>/<image>)");
+  if (class_names.empty()) class_names = folders;
+  Dataset d;
+  d.source = root;
+  d.shape = {channels, height, width};
+  d.classes = int(class_names.size());
+  d.class_names = class_names;
+  for (const std::string& folder : folders) {
+    const auto it = std::find(class_names.begin(), class_names.end(), folder);
+    if (it == class_names.end())
+      throw FormatError((fs::path(root) / folder).string(), "is not one of the training set's classes");
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(fs::path(root) / folder, ec))
+      if (e.is_regular_file() && detail::has_image_extension(e.path())) files.push_back(e.path());
+    if (ec) throw IoError((fs::path(root) / folder).string(), "cannot list: " + ec.message());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      const std::vector<std::uint8_t> img = load_image(f.string(), channels, height, width);
+      d.images.insert(d.images.end(), img.begin(), img.end());
+      d.labels.push_back(int(it - class_names.begin()));
+    }
+  }
+  if (d.labels.empty()) throw FormatError(root, "holds no image files (.png, .jpg, .bmp, ...)");
+  return d;
+}
+
+}  // namespace shallow
