@@ -53,7 +53,11 @@ int resume(const std::string& path, tools::Run& run, const cli::Parser& p) {
     throw FormatError(path, "is not a shallow-train checkpoint (no epoch or metrics)");
   if (ck.optimizer != p.text("optimizer"))
     throw cli::UsageError(path + " was trained with --optimizer " + ck.optimizer + ", not " + p.text("optimizer"));
-  restore(ck, run.net, run.optimizer.get());
+  try {
+    restore(ck, run.net, run.optimizer.get());
+  } catch (const Error& e) {
+    throw Error(path + ": cannot resume these flags from it: " + e.what());
+  }
   std::istringstream lines(ck.metadata.at("metrics"));
   for (std::string line; std::getline(lines, line);) run.history.push_back(metrics_from_json(line, path));
   const int epoch = std::stoi(ck.metadata.at("epoch"));
@@ -77,7 +81,7 @@ int main(int argc, char** argv) {
     if (!p.parse(argc, argv)) return 0;
     tools::apply_recipe(p);
     tools::set_threads(p);
-    const Layout layout = parse_layout(p.text("layout"));
+    const Layout layout = tools::layout_flag(p);
     const tools::Data data = tools::load_data(p);
     tools::Run run = tools::make_run(p, data.train, layout);
     std::printf("%s on %s (%ld training, %ld validation images of %s): %ld parameters, %d threads\n",

@@ -69,6 +69,21 @@ inline void declare_training_flags(cli::Parser& p) {
       .toggle("quiet", "no progress bar");
 }
 
+// parse(value of --name), with the library's complaint about the value
+// turned into a usage error that names the flag.
+template <class Parse>
+auto parsed(const cli::Parser& p, const std::string& name, Parse parse) {
+  try {
+    return parse(p.text(name));
+  } catch (const Error& e) {
+    throw cli::UsageError("--" + name + ": " + e.what());
+  }
+}
+
+inline Layout layout_flag(const cli::Parser& p) {
+  return parsed(p, "layout", [](const std::string& s) { return parse_layout(s); });
+}
+
 // Makes --recipe's settings the defaults; flags given explicitly still win.
 inline void apply_recipe(cli::Parser& p) {
   const std::string name = p.text("recipe");
@@ -143,7 +158,7 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
   c.layers = p.integer("layers", 1, 4096);
   c.filters = p.integer("filters", 1, 4096);
   c.kernel = p.integer("kernel", 1, 63);
-  c.activation = parse_activation(p.text("activation"));
+  c.activation = parsed(p, "activation", [](const std::string& s) { return parse_activation(s); });
   c.pool = p.integer("pool", 0, 4096);
   c.seed = static_cast<std::uint64_t>(p.integer("seed"));
   return c;
@@ -206,7 +221,9 @@ struct Run {
 inline Run make_run(const cli::Parser& p, const Dataset& train, Layout layout) {
   Run r{build_model<float>(model_config(p, train, layout)), nullptr, LrSchedule::constant(p.number("lr")), {}};
   r.optimizer = make_optimizer(p, r.net);
-  r.schedule = parse_schedule(p.text("schedule"), p.number("lr"), p.integer("epochs", 1));
+  const double lr = p.number("lr");
+  const int epochs = int(p.integer("epochs", 1));
+  r.schedule = parsed(p, "schedule", [&](const std::string& s) { return parse_schedule(s, lr, epochs); });
   return r;
 }
 

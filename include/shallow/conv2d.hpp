@@ -1,19 +1,31 @@
-// 2-D convolution by im2col + GEMM, parallel over the images of a batch.
+// 2-D convolution, parallel over the images of a batch.
 //
-// Per image i (C x H x W in, O x out_h x out_w out), with col = im2col(x_i):
+// A stride-1 convolution that keeps the image size (the residual branches)
+// runs on padded planes (im2col.hpp): per image, x is copied once into
+// zero-padded channel planes and register-tiled kernels read every kernel
+// tap as a shifted run of those planes, so no im2col matrix is built.
+//   forward           y_i  = correlate(W, pad(x_i)) + b
+//   backward-weights  dW  += correlate(pad(dy_i), pad(x_i)),  db += rowsum(dy_i)
+//   backward-data     dx_i = correlate(flip(W)^T, pad(dy_i))
+// Every other geometry takes the general path, im2col + GEMM per image, with
+// col = im2col(x_i):
 //   forward           y_i   = W col + b              W: O x (C k k), row-major
 //   backward-weights  dW   += dy_i col^T,  db += rowsum(dy_i)
 //   backward-data     dx_i  = col2im(W^T dy_i)
-// Each thread takes a contiguous share of the images and keeps its own col
-// workspace and dW/db partial sums; the partials are added in thread order
+// Each thread takes a contiguous share of the images and keeps its own
+// workspaces and dW/db partial sums; the partials are added in thread order
 // after the parallel region, so a result is bitwise reproducible at a given
 // thread count. Workspaces live in the layer and are reused across calls.
 //
 // Layer contract: forward caches a copy of x; backward needs it, ADDS into
 // weight and bias gradients and returns dL/dx. forward_into/backward_into are
-// the same kernels without the cache, for blocks that keep their own inputs.
+// the same kernels without the cache, for blocks that keep their own inputs;
+// their optional per-image hooks let a block fuse its elementwise work
+// (activation, skip connection) into the convolution's parallel loop, on
+// data still in cache, instead of extra serial passes over the batch.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -24,6 +36,12 @@
 #include "spec.hpp"
 
 namespace shallow {
+
+namespace detail {
+struct no_hook {
+  void operator()(Index) const {}
+};
+}  // namespace detail
 
 // Padding that keeps out = ceil(in / stride); for an even kernel the extra
 // row/column goes to the bottom/right, as in PyTorch and TensorFlow.
@@ -73,9 +91,9 @@ class Conv2d : public Layer<T> {
       g.pad_top = std::max<Index>((g.out_h - 1) * stride_ + k_ - height, 0) / 2;
       g.pad_left = std::max<Index>((g.out_w - 1) * stride_ + k_ - width, 0) / 2;
     } else {
-      require(height + 2 * padding_ >= k_ && width + 2 * padding_ >= k_,
-              spec() + ": input " + std::to_string(height) + "x" + std::to_string(width) +
-                  " is smaller than the kernel");
+      if (height + 2 * padding_ < k_ || width + 2 * padding_ < k_)
+        throw ShapeError(spec() + ": input " + std::to_string(height) + "x" + std::to_string(width) +
+                         " is smaller than the kernel");
       g.out_h = (height + 2 * padding_ - k_) / stride_ + 1;
       g.out_w = (width + 2 * padding_ - k_) / stride_ + 1;
       g.pad_top = g.pad_left = padding_;
@@ -83,13 +101,17 @@ class Conv2d : public Layer<T> {
     return g;
   }
 
-  // y = conv(x), no cache. y must not be x.
-  void forward_into(const Tensor4<T>& x, Tensor4<T>& y) {
+  // y = conv(x), no cache. y must not be x. after(i) runs once per image i,
+  // on the thread that computed it, as soon as image i of y is final; it may
+  // touch only image i of any tensor.
+  template <class After = detail::no_hook>
+  void forward_into(const Tensor4<T>& x, Tensor4<T>& y, After after = {}) {
     require_input(x, {in_, x.dimension(2), x.dimension(3)}, "Conv2d");
     const ConvGeometry g = geometry(x.dimension(2), x.dimension(3));
     const Index n = x.dimension(0);
     ensure_shape(y, n, out_, g.out_h, g.out_w);
     prepare(g);
+    if (planes_) return forward_planes(x, y, g, after);
 #pragma omp parallel
     {
       const int tid = thread_id();
@@ -105,19 +127,27 @@ class Conv2d : public Layer<T> {
           yi.noalias() = weight_ * col;
         }
         if (has_bias_) yi.colwise() += bias_;
+        after(i);
       }
     }
   }
 
   // Adds dL/dW and dL/db for the batch (x, dy); writes dL/dx when dx is given.
-  void backward_into(const Tensor4<T>& x, const Tensor4<T>& dy, Tensor4<T>* dx) {
+  // before(i) runs before image i of dy is read (it may write it, through
+  // the caller's own reference), after(i) once image i of dx is final; both
+  // on the thread that takes image i, touching only image i of any tensor.
+  template <class Before = detail::no_hook, class After = detail::no_hook>
+  void backward_into(const Tensor4<T>& x, const Tensor4<T>& dy, Tensor4<T>* dx, Before before = {},
+                     After after = {}) {
     const ConvGeometry g = geometry(x.dimension(2), x.dimension(3));
     const Index n = x.dimension(0);
-    require(dy.dimension(0) == n && dy.dimension(1) == out_ && dy.dimension(2) == g.out_h &&
-                dy.dimension(3) == g.out_w,
-            spec() + ": gradient shape does not match the output of the input given");
+    // Checked without require: its message would be built, and allocated, on every call.
+    if (dy.dimension(0) != n || dy.dimension(1) != out_ || dy.dimension(2) != g.out_h ||
+        dy.dimension(3) != g.out_w)
+      throw ShapeError(spec() + ": gradient shape does not match the output of the input given");
     if (dx) ensure_shape_like(*dx, x);
     prepare(g);
+    if (planes_) return backward_planes(x, dy, dx, g, before, after);
     int team = 1;
 #pragma omp parallel
     {
@@ -132,6 +162,7 @@ class Conv2d : public Layer<T> {
       dw.setZero();
       db.setZero();
       for (Index i = r.begin; i < r.end; ++i) {
+        before(i);
         const T* xi = x.data() + i * g.in_size();
         ConstMatrixMap<T> dyi(dy.data() + i * out_ * g.cols(), out_, g.cols());
         T* dxi = dx ? dx->data() + i * g.in_size() : nullptr;
@@ -148,17 +179,16 @@ class Conv2d : public Layer<T> {
           }
         }
         if (has_bias_) db += dyi.rowwise().sum();
+        after(i);
       }
     }
-    for (int t = 0; t < team; ++t) {
-      weight_grad_ += dw_[t];
-      if (has_bias_) bias_grad_ += db_[t];
-    }
+    reduce_partials(team);
   }
 
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
-    x_ = x;
-    forward_into(x_, y_);
+    ensure_shape_like(x_, x);
+    const Index sample = sample_shape(x).size();
+    forward_into(x, y_, [&](Index i) { std::copy_n(x.data() + i * sample, sample, x_.data() + i * sample); });
     return y_;
   }
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
@@ -201,18 +231,142 @@ class Conv2d : public Layer<T> {
   VectorX<T>& bias_grad() { return bias_grad_; }
 
  private:
+  // The plane kernels (im2col.hpp) of a stride-1 convolution that keeps the
+  // image size. Forward: per image, pad x into planes and correlate them with
+  // the packed weights, a block of output channels at a time.
+  template <class After>
+  void forward_planes(const Tensor4<T>& x, Tensor4<T>& y, const ConvGeometry& g, After& after) {
+    const Index taps = in_ * k_ * k_;
+    pack_rows(out_, taps, [&](Index o, Index j) { return weight_(o, j); }, packed_.data());
+    const Index n = x.dimension(0);
+#pragma omp parallel
+    {
+      const int tid = thread_id();
+      const Range r = share(n, tid, team_size());
+      T* xp = xplanes_[tid].data();
+      for (Index i = r.begin; i < r.end; ++i) {
+        to_planes(plane_, in_, g.pad_top, g.pad_left, x.data() + i * g.in_size(), xp);
+        T* yi = y.data() + i * out_ * g.cols();
+        correlate_planes(plane_, out_, taps, packed_.data(), tap_in_.data(), xp, tile_[tid].data(),
+                         [&](Index o0, Index rows, const T* tile) {
+                           for (Index o = o0; o < o0 + rows; ++o)
+                             from_plane(tile + (o - o0) * plane_.stride, has_bias_ ? bias_[o] : T(0),
+                                        yi + o * g.cols());
+                         });
+        after(i);
+      }
+    }
+  }
+
+  // Backward: the gradient planes are padded by k-1 minus the forward
+  // padding, so that correlating them with the flipped, transposed weights
+  // gives dx, and their junk columns are zero for the weight gradient.
+  template <class Before, class After>
+  void backward_planes(const Tensor4<T>& x, const Tensor4<T>& dy, Tensor4<T>* dx, const ConvGeometry& g,
+                       Before& before, After& after) {
+    const Index kk = k_ * k_, taps = out_ * kk, lanes = detail::lanes<T>;
+    const Index top = k_ - 1 - g.pad_top, left = k_ - 1 - g.pad_left;
+    if (dx)
+      pack_rows(in_, taps,
+                [&](Index c, Index j) {
+                  const Index o = j / kk, ky = (j % kk) / k_, kx = j % k_;
+                  return weight_(o, (c * k_ + k_ - 1 - ky) * k_ + k_ - 1 - kx);
+                },
+                packed_.data());
+    const Index n = x.dimension(0);
+    int team = 1;
+#pragma omp parallel
+    {
+      const int tid = thread_id();
+#pragma omp master
+      team = team_size();
+      const Range r = share(n, tid, team_size());
+      T* xp = xplanes_[tid].data();
+      // Shifted so that the gradient rows, read at the origin, are aligned.
+      T* dp = dplanes_[tid].data() + (lanes - plane_.origin(top, left) % lanes) % lanes;
+      MatrixR<T>& dw = dw_[tid];
+      VectorX<T>& dwv = dwv_[tid];
+      VectorX<T>& db = db_[tid];
+      dw.setZero();
+      dwv.setZero();
+      db.setZero();
+      for (Index i = r.begin; i < r.end; ++i) {
+        before(i);
+        const T* dyi = dy.data() + i * out_ * g.cols();
+        to_planes(plane_, in_, g.pad_top, g.pad_left, x.data() + i * g.in_size(), xp);
+        to_planes(plane_, out_, top, left, dyi, dp);
+        correlate_planes_grad(plane_, out_, in_ * kk, dp + plane_.origin(top, left), tap_in_.data(), xp,
+                              dwv.data());
+        if (has_bias_) db += ConstMatrixMap<T>(dyi, out_, g.cols()).rowwise().sum();
+        if (dx) {
+          T* dxi = dx->data() + i * g.in_size();
+          correlate_planes(plane_, in_, taps, packed_.data(), tap_out_.data(), dp, tile_[tid].data(),
+                           [&](Index c0, Index rows, const T* tile) {
+                             for (Index c = c0; c < c0 + rows; ++c)
+                               from_plane(tile + (c - c0) * plane_.stride, T(0), dxi + c * g.height * g.width);
+                           });
+        }
+        after(i);
+      }
+      sum_lanes(dwv.data(), dw.size(), dw.data());
+    }
+    reduce_partials(team);
+  }
+
+  // Copies one computed plane without its junk columns, adding b.
+  void from_plane(const T* plane, T b, T* out) const {
+    for (Index y = 0; y < plane_.height; ++y, plane += plane_.wp, out += plane_.width)
+      for (Index x = 0; x < plane_.width; ++x) out[x] = plane[x] + b;
+  }
+
+  // Adds the per-thread partial sums in thread order: reproducible results.
+  void reduce_partials(int team) {
+    for (int t = 0; t < team; ++t) {
+      weight_grad_ += dw_[t];
+      if (has_bias_) bias_grad_ += db_[t];
+    }
+  }
+
   // One workspace set per thread, sized for this geometry; a no-op when the
   // geometry and thread count are those of the last call.
   void prepare(const ConvGeometry& g) {
     const auto threads = static_cast<std::size_t>(num_threads());
+    const Index lanes = detail::lanes<T>;
     if (g == workspace_geometry_ && col_.size() >= threads) return;
     workspace_geometry_ = g;
-    col_.resize(std::max(col_.size(), threads));
-    dcol_.resize(col_.size());
-    dw_.resize(col_.size());
-    db_.resize(col_.size());
-    for (std::size_t t = 0; t < col_.size(); ++t) {
-      if (!g.pointwise()) {
+    planes_ = g.stride == 1 && g.out_h == g.height && g.out_w == g.width && !g.pointwise();
+    const std::size_t size = std::max(col_.size(), threads);
+    col_.resize(size);
+    dcol_.resize(size);
+    dw_.resize(size);
+    db_.resize(size);
+    xplanes_.resize(size);
+    dwv_.resize(size);
+    dplanes_.resize(size);
+    tile_.resize(size);
+    if (planes_) {
+      plane_ = plane_layout<T>(k_, g.height, g.width);
+      tap_in_.resize(std::size_t(in_ * k_ * k_));
+      tap_out_.resize(std::size_t(out_ * k_ * k_));
+      for (Index c = 0; c < std::max(in_, out_); ++c)
+        for (Index ky = 0; ky < k_; ++ky)
+          for (Index kx = 0; kx < k_; ++kx) {
+            const auto j = std::size_t((c * k_ + ky) * k_ + kx);
+            if (c < in_) tap_in_[j] = plane_.tap(c, ky, kx);
+            if (c < out_) tap_out_[j] = plane_.tap(c, ky, kx);
+          }
+      packed_.resize(in_ * out_ * k_ * k_);
+    }
+    for (std::size_t t = 0; t < size; ++t) {
+      if (planes_) {
+        // Zero once: the kernels only ever write plane interiors.
+        xplanes_[t].setZero(in_ * plane_.stride);
+        dplanes_[t].setZero(out_ * plane_.stride + lanes);
+        tile_[t].resize(detail::out_rows * plane_.stride);
+        dwv_[t].resize(out_ * g.rows() * detail::lanes<T>);
+        col_[t].resize(0, 0);
+        dcol_[t].resize(0, 0);
+      } else if (!g.pointwise()) {
         col_[t].resize(g.rows(), g.cols());
         dcol_[t].resize(g.rows(), g.cols());
       }
@@ -227,8 +381,12 @@ class Conv2d : public Layer<T> {
   VectorX<T> bias_, bias_grad_;
   Tensor4<T> x_, y_, dx_;
   ConvGeometry workspace_geometry_;
+  bool planes_ = false;
+  PlaneLayout plane_;
+  std::vector<Index> tap_in_, tap_out_;  // plane offset of each (channel, ky, kx)
+  VectorX<T> packed_;                    // weights as the plane kernels read them
   std::vector<MatrixR<T>> col_, dcol_, dw_;
-  std::vector<VectorX<T>> db_;
+  std::vector<VectorX<T>> db_, xplanes_, dplanes_, tile_, dwv_;
 };
 
 }  // namespace shallow

@@ -120,8 +120,8 @@ inline const std::vector<std::string>& fashion_mnist_classes() {
 // (train-images-idx3-ubyte, ...; each raw or .gz).
 inline Dataset load_mnist(const std::string& dir, bool train, bool fashion = false) {
   const std::string prefix = train ? "train" : "t10k";
-  Dataset d = read_idx_dataset(find_data_file(dir, prefix + "-images-idx3-ubyte"),
-                               find_data_file(dir, prefix + "-labels-idx1-ubyte"),
+  const std::string images = find_data_file(dir, prefix + "-images-idx3-ubyte");
+  Dataset d = read_idx_dataset(images, find_data_file(dir, prefix + "-labels-idx1-ubyte"),
                                fashion ? fashion_mnist_classes() : numbered_classes(10));
   d.source = dir + (train ? " (training set)" : " (test set)");
   return d;

@@ -18,6 +18,7 @@
 // (SequentialResidual<Dynamic>(n, channels, kernel)); both are the same code.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,28 +70,49 @@ class SequentialResidualImpl : public Layer<T> {
   }
 
   // Caches every h_{i-1} (the input of branch i) and every branch output a_i.
+  // The activation and the skip connection run per image inside each
+  // convolution's parallel loop; branch 1 reads x and copies it into h_0 there.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     require_input(x, {c_, x.dimension(2), x.dimension(3)}, "SequentialResidual");
-    h_[0] = x;
+    const Index sample = sample_shape(x).size();
+    for (auto& h : h_) ensure_shape_like(h, x);
     for (Index i = 0; i < n_; ++i) {
+      const Tensor4<T>& in = i == 0 ? x : h_[i];
       Tensor4<T>& a = a_[i];
-      convs_[i].forward_into(h_[i], a);
-      activate(opt_.activation, a.data(), a.data(), a.size());
-      ensure_shape_like(h_[i + 1], a);
-      as_vector(h_[i + 1]) = as_vector(h_[i]) + as_vector(a);
+      T* out = h_[i + 1].data();
+      convs_[i].forward_into(in, a, [&](Index b) {
+        const Index at = b * sample;
+        if (i == 0) std::copy_n(x.data() + at, sample, h_[0].data() + at);
+        activate(opt_.activation, a.data() + at, a.data() + at, sample);
+        VectorMap<T>(out + at, sample) = VectorMap<T>(a.data() + at, sample) + as_vector(in).segment(at, sample);
+      });
     }
     return h_[n_];
   }
 
-  // Walks the chain back: g = dL/dh_i; dL/dh_{i-1} = g + conv_i^T(act'(a_i) * g).
+  // Walks the chain back: g = dL/dh_i; dL/dh_{i-1} = g + conv_i^T(act'(a_i) * g),
+  // per image inside each convolution's parallel loop. The last branch reads
+  // dy itself.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == h_[n_].dimensions(), spec() + ": gradient shape differs from the last output");
-    g_ = dy;
+    if (dy.dimensions() != h_[n_].dimensions())
+      throw ShapeError(spec() + ": gradient shape differs from the last output");
+    const Index sample = sample_shape(dy).size();
+    ensure_shape_like(g_, dy);
+    ensure_shape_like(dz_, dy);
+    ensure_shape_like(dh_, dy);
     for (Index i = n_ - 1; i >= 0; --i) {
-      ensure_shape_like(dz_, g_);
-      activate_backward(opt_.activation, a_[i].data(), g_.data(), dz_.data(), g_.size());
-      convs_[i].backward_into(h_[i], dz_, &dh_);
-      as_vector(g_) += as_vector(dh_);
+      const T* g = i == n_ - 1 ? dy.data() : g_.data();
+      convs_[i].backward_into(
+          h_[i], dz_, &dh_,
+          [&](Index b) {
+            const Index at = b * sample;
+            activate_backward(opt_.activation, a_[i].data() + at, g + at, dz_.data() + at, sample);
+          },
+          [&](Index b) {
+            const Index at = b * sample;
+            VectorMap<T>(g_.data() + at, sample) =
+                Eigen::Map<const VectorX<T>>(g + at, sample) + VectorMap<T>(dh_.data() + at, sample);
+          });
     }
     return g_;
   }
@@ -139,37 +161,42 @@ class ParallelResidualImpl : public Layer<T> {
     for (Index i = 0; i < n_; ++i) conv_.reset_rows(rng, i * c_, c_);
   }
 
-  // Caches x and the N activated branch outputs a (N*C channels).
+  // Caches x and the N activated branch outputs a (N*C channels). Caching
+  // x, the activation and the sum run per image inside the convolution's
+  // parallel loop.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     require_input(x, {c_, x.dimension(2), x.dimension(3)}, "ParallelResidual");
-    x_ = x;
-    conv_.forward_into(x_, a_);
-    activate(opt_.activation, a_.data(), a_.data(), a_.size());
-    ensure_shape_like(y_, x_);
-    const Index batch = x_.dimension(0), sample = c_ * x_.dimension(2) * x_.dimension(3);
-#pragma omp parallel for schedule(static)
-    for (Index b = 0; b < batch; ++b) {
+    ensure_shape_like(x_, x);
+    ensure_shape_like(y_, x);
+    const Index sample = sample_shape(x).size();
+    conv_.forward_into(x, a_, [&](Index b) {
+      std::copy_n(x.data() + b * sample, sample, x_.data() + b * sample);
+      T* a = a_.data() + b * n_ * sample;
+      activate(opt_.activation, a, a, n_ * sample);
       auto y = VectorMap<T>(y_.data() + b * sample, sample);
-      y = Eigen::Map<const VectorX<T>>(x_.data() + b * sample, sample);
-      for (Index i = 0; i < n_; ++i) y += VectorMap<T>(a_.data() + (b * n_ + i) * sample, sample);
-    }
+      y = as_vector(x).segment(b * sample, sample);
+      for (Index i = 0; i < n_; ++i) y += VectorMap<T>(a + i * sample, sample);
+    });
     return y_;
   }
 
   // Every branch receives dy: dz_i = act'(a_i) * dy, then one backward pass of
-  // the fused convolution; the skip connection adds dy itself.
+  // the fused convolution; the skip connection adds dy itself. Both run per
+  // image inside the convolution's parallel loop.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    if (dy.dimensions() != y_.dimensions())
+      throw ShapeError(spec() + ": gradient shape differs from the last output");
     ensure_shape_like(dz_, a_);
-    const Index batch = dy.dimension(0), sample = dy.size() / std::max<Index>(batch, 1);
-#pragma omp parallel for schedule(static)
-    for (Index b = 0; b < batch; ++b)
-      for (Index i = 0; i < n_; ++i) {
-        const Index at = (b * n_ + i) * sample;
-        activate_backward(opt_.activation, a_.data() + at, dy.data() + b * sample, dz_.data() + at, sample);
-      }
-    conv_.backward_into(x_, dz_, &dx_);
-    as_vector(dx_) += as_vector(dy);
+    const Index sample = sample_shape(dy).size();
+    conv_.backward_into(
+        x_, dz_, &dx_,
+        [&](Index b) {
+          for (Index i = 0; i < n_; ++i) {
+            const Index at = (b * n_ + i) * sample;
+            activate_backward(opt_.activation, a_.data() + at, dy.data() + b * sample, dz_.data() + at, sample);
+          }
+        },
+        [&](Index b) { VectorMap<T>(dx_.data() + b * sample, sample) += as_vector(dy).segment(b * sample, sample); });
     return dx_;
   }
 

@@ -98,9 +98,9 @@ class Progress {
                  epochs, long(batch), long(batches), loss, acc, images_per_s, eta);
   }
   void set_elapsed(double seconds) { elapsed_ = seconds; }
-  void finish(const std::string& summary) {
+  void finish(const std::string& summary, bool print) {
     if (live_) std::fprintf(stderr, "\r%-100s\r", "");
-    std::fprintf(stderr, "%s\n", summary.c_str());
+    if (print) std::fprintf(stderr, "%s\n", summary.c_str());
   }
 
  private:
@@ -111,7 +111,8 @@ class Progress {
 struct TrainOptions {
   int epochs = 1;
   double clip_grad_norm = 0;  // 0: no clipping
-  bool progress = true;
+  bool progress = true;       // a live progress line, when stderr is a terminal
+  bool summary = true;        // a line per epoch on stderr
   std::string metrics_path;   // "" : no metrics file
 };
 
@@ -188,7 +189,7 @@ class Trainer {
     std::snprintf(line, sizeof line,
                   "epoch %d/%d  train loss %.4f acc %.4f  val loss %.4f acc %.4f  %.1fs  %.0f img/s", epoch,
                   options_.epochs, m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.seconds, m.images_per_s);
-    progress.finish(line);
+    progress.finish(line, options_.summary);
     if (!options_.metrics_path.empty()) append_line(options_.metrics_path, to_json(m));
     return m;
   }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The command-line tools end to end: flag errors, exact resumption through
+# --stop-after/--resume, and shallow-predict on a trained checkpoint.
+# usage: check_tools.sh BIN_DIR    (needs $SHALLOW_DATA/mnist; exits 77 = skipped without it)
+set -euo pipefail
+bin=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect CODE PATTERN CMD...: CMD exits with CODE and its stderr matches PATTERN.
+expect() {
+  local code=$1 pattern=$2; shift 2
+  local rc=0
+  "$@" >"$work/out" 2>"$work/err" || rc=$?
+  [ "$rc" -eq "$code" ] || fail "$* exited $rc, expected $code: $(cat "$work/err")"
+  grep -q -- "$pattern" "$work/err" || fail "$*: stderr lacks '$pattern': $(cat "$work/err")"
+}
+
+"$bin/shallow-train" --help | grep -- "--resume" >/dev/null || fail "shallow-train --help does not document --resume"
+"$bin/shallow-predict" --help | grep -- "--top" >/dev/null || fail "shallow-predict --help does not document --top"
+expect 2 "unknown flag --colour" "$bin/shallow-train" --colour red
+expect 2 "--layers must be between 1" "$bin/shallow-train" --layers -3
+expect 2 "--epochs needs a value" "$bin/shallow-train" --epochs
+expect 2 "unknown layout" "$bin/shallow-train" --layout diagonal --data "$work"
+expect 2 "--lr must be a number" "$bin/shallow-train" --lr fast
+expect 2 "unknown recipe" "$bin/shallow-train" --recipe best
+expect 2 "unknown dataset" "$bin/shallow-compare" --dataset imagenet --data "$work"
+expect 1 "no such directory" "$bin/shallow-train" --data "$work/missing" --dataset mnist
+expect 2 "--model FILE is required" "$bin/shallow-predict" x.png
+
+if [ -z "${SHALLOW_DATA:-}" ] || [ ! -d "$SHALLOW_DATA/mnist" ]; then
+  echo "SHALLOW_DATA/mnist is absent: training checks skipped"
+  exit 77
+fi
+
+flags=(--dataset mnist --train-limit 600 --val-limit 300 --layers 2 --filters 4 --epochs 3 --batch 32
+       --schedule cosine --augment --seed 9 --threads 2 --quiet)
+strip_times() { sed -E 's/, "seconds": [^,]*, "images_per_s": [^}]*//' "$1"; }
+
+"$bin/shallow-train" "${flags[@]}" --layout sequential --metrics "$work/whole.jsonl" >/dev/null 2>&1
+"$bin/shallow-train" "${flags[@]}" --layout sequential --save "$work/m.ckpt" --metrics "$work/parts.jsonl" \
+  --stop-after 1 >/dev/null 2>&1
+[ "$(wc -l <"$work/parts.jsonl")" -eq 1 ] || fail "--stop-after 1 wrote $(wc -l <"$work/parts.jsonl") metrics lines"
+"$bin/shallow-train" "${flags[@]}" --layout sequential --resume "$work/m.ckpt" --save "$work/m.ckpt" \
+  --metrics "$work/parts.jsonl" >"$work/resumed.out" 2>&1
+grep -q "resumed from .* after epoch 1" "$work/resumed.out" || fail "no resume message: $(cat "$work/resumed.out")"
+diff <(strip_times "$work/whole.jsonl") <(strip_times "$work/parts.jsonl") ||
+  fail "the resumed run's metrics differ from the uninterrupted run's"
+[ "$(wc -l <"$work/whole.jsonl")" -eq 3 ] || fail "expected 3 metrics lines"
+
+# Three test digits as PGM images: shallow-predict prints top-k for each.
+gzip -dc "$SHALLOW_DATA/mnist/t10k-images-idx3-ubyte.gz" >"$work/t10k"
+tail -c +17 "$work/t10k" | head -c $((3 * 784)) >"$work/px" || true  # head closes the pipe early
+for i in 0 1 2; do
+  { printf 'P5 28 28 255\n'; tail -c +$((i * 784 + 1)) "$work/px" | head -c 784; } >"$work/digit$i.pgm"
+done
+"$bin/shallow-predict" --model "$work/m.ckpt" --top 2 "$work"/digit{0,1,2}.pgm >"$work/pred"
+[ "$(grep -cE '^.*digit[0-2]\.pgm:  [0-9] 0\.[0-9]{4}  [0-9] 0\.[0-9]{4}$' "$work/pred")" -eq 3 ] ||
+  fail "unexpected shallow-predict output: $(cat "$work/pred")"
+
+printf 'not an image' >"$work/bad.png"
+expect 1 "bad.png: not a readable image" "$bin/shallow-predict" --model "$work/m.ckpt" "$work/bad.png"
+cp "$work/m.ckpt" "$work/flipped.ckpt"
+printf '\xff' | dd of="$work/flipped.ckpt" bs=1 seek=200 conv=notrunc status=none
+expect 1 "flipped.ckpt" "$bin/shallow-predict" --model "$work/flipped.ckpt" "$work/digit0.pgm"
+expect 1 "m.ckpt" "$bin/shallow-train" "${flags[@]}" --layout parallel --resume "$work/m.ckpt"
+echo "tools: all checks passed"
