@@ -5,11 +5,12 @@
 #include "training_setup.hpp"
 
 int main(int argc, char** argv) {
+  tools::prefer_passive_waiting(argv);
   cli::Parser p("shallow-compare",
                 "Trains the paper's network with a SequentialResidual and with a ParallelResidual stack\n"
                 "(same parameters, same initial weights, same data order) and compares them.");
   tools::declare_training_flags(p);
-  try {
+  return tools::run_tool("shallow-compare", [&] {
     if (!p.parse(argc, argv)) return 0;
     tools::apply_recipe(p);
     tools::set_threads(p);
@@ -46,11 +47,5 @@ int main(int argc, char** argv) {
                   r.last.val_loss, 100 * r.last.val_acc, r.seconds_per_epoch, r.last.images_per_s);
     std::printf("\nparallel / sequential speed: %.2fx\n", rows[0].seconds_per_epoch / rows[1].seconds_per_epoch);
     return 0;
-  } catch (const cli::UsageError& e) {
-    std::fprintf(stderr, "shallow-compare: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "shallow-compare: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -43,12 +43,13 @@ const std::string& meta(const Checkpoint& ck, const std::string& key, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
+  tools::prefer_passive_waiting(argv);
   cli::Parser p("shallow-predict", "Classifies images with a shallow-train checkpoint.\n"
                                    "usage: shallow-predict --model FILE [--top K] IMAGE...");
   p.option("model", "", "checkpoint written by shallow-train --save")
       .option("top", "3", "how many classes to print per image")
       .option("threads", "0", "threads (0: all cores)");
-  try {
+  return tools::run_tool("shallow-predict", [&] {
     if (!p.parse(argc, argv)) return 0;
     tools::set_threads(p);
     const std::string path = p.text("model");
@@ -101,11 +102,5 @@ int main(int argc, char** argv) {
       std::printf("\n");
     }
     return failures ? 1 : 0;
-  } catch (const cli::UsageError& e) {
-    std::fprintf(stderr, "shallow-predict: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "shallow-predict: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -69,6 +69,7 @@ int resume(const std::string& path, tools::Run& run, const cli::Parser& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tools::prefer_passive_waiting(argv);
   cli::Parser p("shallow-train",
                 "Trains conv(F) -> N residual layers (sequential or parallel) -> pool -> dense on a dataset.");
   tools::declare_training_flags(p);
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
       .option("resume", "", "continue from this checkpoint (give the same flags as the first run)")
       .option("metrics", "", "JSON lines, one per epoch of this run, rewritten atomically after every epoch")
       .option("stop-after", "0", "stop after this epoch as if interrupted, to --resume later (0: run to --epochs)");
-  try {
+  return tools::run_tool("shallow-train", [&] {
     if (!p.parse(argc, argv)) return 0;
     tools::apply_recipe(p);
     tools::set_threads(p);
@@ -111,11 +112,5 @@ int main(int argc, char** argv) {
       std::printf("test: loss %.4f acc %.4f (%ld images)\n", t.loss, t.accuracy, long(t.samples));
     }
     return 0;
-  } catch (const cli::UsageError& e) {
-    std::fprintf(stderr, "shallow-train: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "shallow-train: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test_files.hpp"
@@ -70,27 +71,21 @@ std::string cifar_records(int n, int label = 3) {
   return s;
 }
 
-// The FormatError or IoError message of f(), which must throw one.
-template <class F>
+// The message of the E that f() must throw (IoError covers FormatError).
+template <class E = IoError, class F>
 std::string error_of(F&& f) {
   try {
     f();
-  } catch (const IoError& e) {
+  } catch (const E& e) {
     return e.what();
   }
-  FAIL("no IoError or FormatError was thrown");
+  FAIL("f() did not throw the expected exception");
   return "";
 }
 
 template <class F>
 std::string format_error_of(F&& f) {
-  try {
-    f();
-  } catch (const FormatError& e) {
-    return e.what();
-  }
-  FAIL("no FormatError was thrown");
-  return "";
+  return error_of<FormatError>(std::forward<F>(f));
 }
 
 }  // namespace

@@ -85,33 +85,48 @@ inline void append_line(const std::string& path, const std::string& line) {
   if (!out) throw IoError(path, "cannot append metrics");
 }
 
-// A one-line progress display: redrawn in place on a terminal, otherwise
-// silent until the epoch's summary line.
+// "epoch 3/10", or "epoch 3" when the total is unknown (or exceeded).
+inline std::string epoch_label(int epoch, int epochs) {
+  return "epoch " + std::to_string(epoch) + (epochs >= epoch ? "/" + std::to_string(epochs) : "");
+}
+
+// Progress within an epoch: on a terminal a bar redrawn in place; otherwise
+// a plain line at every tenth of the epoch, so logs stay readable.
 class Progress {
  public:
-  explicit Progress(bool enabled) : live_(enabled && isatty(fileno(stderr))) {}
+  explicit Progress(bool enabled) : enabled_(enabled), live_(enabled && isatty(fileno(stderr))) {}
 
-  void update(int epoch, int epochs, Index batch, Index batches, double loss, double acc, double images_per_s) {
-    if (!live_) return;
-    const double eta = images_per_s > 0 && batch > 0 ? elapsed_ / double(batch) * double(batches - batch) : 0;
-    std::fprintf(stderr, "\repoch %d/%d  batch %ld/%ld  loss %.4f  acc %.4f  %.0f img/s  ETA %.0fs   ", epoch,
-                 epochs, long(batch), long(batches), loss, acc, images_per_s, eta);
+  void update(const std::string& epoch, Index batch, Index batches, double loss, double acc, double seconds) {
+    if (!enabled_ || batch <= 0 || batches <= 0) return;
+    const double rate = seconds > 0 ? double(batch) / seconds : 0;
+    const double eta = rate > 0 ? double(batches - batch) / rate : 0;
+    const double images_per_s = seconds > 0 ? images_ / seconds : 0;
+    if (live_) {
+      constexpr int width = 24;
+      const int done = int(width * batch / batches);
+      std::fprintf(stderr, "\r%s [%s%s] %ld/%ld  loss %.4f  acc %.4f  %.0f img/s  ETA %.0fs ", epoch.c_str(),
+                   std::string(std::size_t(done), '=').c_str(), std::string(std::size_t(width - done), ' ').c_str(),
+                   long(batch), long(batches), loss, acc, images_per_s, eta);
+    } else if (batch * 10 / batches != (batch - 1) * 10 / batches && batch < batches) {
+      std::fprintf(stderr, "%s  batch %ld/%ld  loss %.4f  acc %.4f  %.0f img/s  ETA %.0fs\n", epoch.c_str(),
+                   long(batch), long(batches), loss, acc, images_per_s, eta);
+    }
   }
-  void set_elapsed(double seconds) { elapsed_ = seconds; }
+  void add_images(Index n) { images_ += double(n); }
   void finish(const std::string& summary, bool print) {
-    if (live_) std::fprintf(stderr, "\r%-100s\r", "");
+    if (live_) std::fprintf(stderr, "\r%-110s\r", "");
     if (print) std::fprintf(stderr, "%s\n", summary.c_str());
   }
 
  private:
-  bool live_;
-  double elapsed_ = 0;
+  bool enabled_, live_;
+  double images_ = 0;
 };
 
 struct TrainOptions {
   int epochs = 1;
   double clip_grad_norm = 0;  // 0: no clipping
-  bool progress = true;       // a live progress line, when stderr is a terminal
+  bool progress = true;       // progress within epochs, on stderr
   bool summary = true;        // a line per epoch on stderr
   std::string metrics_path;   // "" : no metrics file
 };
@@ -149,6 +164,7 @@ class Trainer {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     Progress progress(options_.progress);
+    const std::string label = epoch_label(epoch, options_.epochs);
     net_.train();
     train.start_epoch(epoch);
     const Index batches = train.batches();
@@ -168,10 +184,9 @@ class Trainer {
       correct += loss_.correct();
       seen += batch_.size;
       ++b;
-      const double secs = std::chrono::duration<double>(clock::now() - start).count();
-      progress.set_elapsed(secs);
-      progress.update(epoch, options_.epochs, b, batches, loss_sum / double(seen), double(correct) / double(seen),
-                      double(seen) / secs);
+      progress.add_images(batch_.size);
+      progress.update(label, b, batches, loss_sum / double(seen), double(correct) / double(seen),
+                      std::chrono::duration<double>(clock::now() - start).count());
     }
     EpochMetrics m;
     m.epoch = epoch;
@@ -187,8 +202,8 @@ class Trainer {
     }
     char line[256];
     std::snprintf(line, sizeof line,
-                  "epoch %d/%d  train loss %.4f acc %.4f  val loss %.4f acc %.4f  %.1fs  %.0f img/s", epoch,
-                  options_.epochs, m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.seconds, m.images_per_s);
+                  "%s  train loss %.4f acc %.4f  val loss %.4f acc %.4f  %.1fs  %.0f img/s", label.c_str(),
+                  m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.seconds, m.images_per_s);
     progress.finish(line, options_.summary);
     if (!options_.metrics_path.empty()) append_line(options_.metrics_path, to_json(m));
     return m;
