@@ -500,6 +500,11 @@ inline Checkpoint load_checkpoint(const std::string& path) {
   return detail::decode_checkpoint(read_file(path), path);
 }
 
+// The same for a checkpoint file's bytes already in memory.
+inline Checkpoint parse_checkpoint(const Bytes& bytes, const std::string& path) {
+  return detail::decode_checkpoint(bytes, path);
+}
+
 // A network built from the stored architecture with the stored weights and
 // buffers, in training mode as any new network (call eval() to predict).
 // A checkpoint whose weights do not fit its own architecture is a FormatError.

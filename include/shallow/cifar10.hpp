@@ -21,9 +21,10 @@ inline const std::vector<std::string>& cifar10_classes() {
   return names;
 }
 
-// Appends the records of one batch file (raw or .gz) to d.
-inline void append_cifar10_batch(const std::string& path, Dataset& d) {
-  const Bytes bytes = read_maybe_gzipped(path);
+// Appends the records of one batch file's contents (raw or gzip) to d;
+// `path` names the file in errors.
+inline void append_cifar10_records(Bytes bytes, const std::string& path, Dataset& d) {
+  if (is_gzip(bytes)) bytes = gunzip(bytes, path);
   const Index size = Index(bytes.size());
   if (size == 0) throw FormatError(path, "is empty; a CIFAR-10 batch holds 3073-byte records");
   if (size % cifar10_record_bytes != 0)
@@ -41,6 +42,10 @@ inline void append_cifar10_batch(const std::string& path, Dataset& d) {
     d.labels.push_back(record[0]);
     d.images.insert(d.images.end(), record + 1, record + cifar10_record_bytes);
   }
+}
+
+inline void append_cifar10_batch(const std::string& path, Dataset& d) {
+  append_cifar10_records(read_file(path), path, d);
 }
 
 // CIFAR-10 from batch files read in the order given.

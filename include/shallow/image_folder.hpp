@@ -71,10 +71,11 @@ inline bool has_image_extension(const std::filesystem::path& p) {
 
 // The image at path as channels x height x width bytes (planar), converted
 // and resized. FormatError when the file is not a readable image.
-inline std::vector<std::uint8_t> load_image(const std::string& path, Index channels, Index height, Index width) {
+// decode_image does the same for a file's bytes already in memory.
+inline std::vector<std::uint8_t> decode_image(const Bytes& bytes, const std::string& path, Index channels,
+                                              Index height, Index width) {
   require(channels == 1 || channels == 3, "load_image: channels must be 1 or 3, got " + std::to_string(channels));
   require(height > 0 && width > 0, "load_image: the target size must be positive");
-  const Bytes bytes = read_file(path);
   if (bytes.empty()) throw FormatError(path, "is empty, not an image");
   if (bytes.size() > std::size_t(INT_MAX)) throw FormatError(path, "is too large for an image file");
   int w = 0, h = 0, n = 0;
@@ -83,6 +84,11 @@ inline std::vector<std::uint8_t> load_image(const std::string& path, Index chann
   if (w <= 0 || h <= 0 || std::int64_t(w) * h > max_image_pixels)
     throw FormatError(path, "image of " + std::to_string(w) + "x" + std::to_string(h) +
                                 " pixels is larger than the 8192x8192 this loader accepts");
+  // No real encoder packs more than ~1000 pixels a byte (deflate's limit);
+  // a header claiming more is refused before stb allocates for it.
+  if (std::int64_t(w) * h > std::max<std::int64_t>(1 << 16, 2048 * std::int64_t(bytes.size())))
+    throw FormatError(path, "claims " + std::to_string(w) + "x" + std::to_string(h) + " pixels, more than a file of " +
+                                std::to_string(bytes.size()) + " bytes can hold");
   const std::unique_ptr<unsigned char, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n, int(channels)), stbi_image_free);
   if (!pixels) throw FormatError(path, std::string("cannot decode the image: ") + stbi_failure_reason());
@@ -95,6 +101,10 @@ inline std::vector<std::uint8_t> load_image(const std::string& path, Index chann
   std::vector<std::uint8_t> out(std::size_t(channels * height * width));
   detail::resize_bilinear(planar.data(), channels, h, w, out.data(), height, width);
   return out;
+}
+
+inline std::vector<std::uint8_t> load_image(const std::string& path, Index channels, Index height, Index width) {
+  return decode_image(read_file(path), path, channels, height, width);
 }
 
 // Every image under root/<class>/ as one dataset. With class_names given

@@ -118,13 +118,6 @@ inline Bytes gunzip(const Bytes& packed, const std::string& path,
   return out;
 }
 
-// read_file, gunzipped when the file is gzip-compressed.
-inline Bytes read_maybe_gzipped(const std::string& path,
-                                std::size_t limit = std::numeric_limits<std::size_t>::max()) {
-  Bytes bytes = read_file(path);
-  return is_gzip(bytes) ? gunzip(bytes, path, limit) : bytes;
-}
-
 // The file dir/stem, or dir/stem.gz when only that exists.
 inline std::string find_data_file(const std::string& dir, const std::string& stem) {
   namespace fs = std::filesystem;

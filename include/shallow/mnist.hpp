@@ -35,9 +35,10 @@ struct IdxFile {
   std::size_t header_size;
 };
 
-inline IdxFile read_idx(const std::string& path, std::uint32_t magic, std::size_t rank) {
+// The contents of an IDX file (raw or gzip) already in memory; `path`
+// names it in errors.
+inline IdxFile parse_idx(Bytes packed, const std::string& path, std::uint32_t magic, std::size_t rank) {
   const std::size_t header = 4 + 4 * rank;
-  Bytes packed = read_file(path);
   const bool gz = is_gzip(packed);
   IdxFile f{{}, gz ? gunzip(packed, path, header) : std::move(packed), header};
   if (f.bytes.size() < header)
@@ -73,9 +74,10 @@ inline IdxFile read_idx(const std::string& path, std::uint32_t magic, std::size_
 }  // namespace detail
 
 // Images of an IDX3 file as a dataset without labels (labels come from the
-// companion file): count x 1 x rows x cols.
-inline Dataset read_idx_images(const std::string& path) {
-  detail::IdxFile f = detail::read_idx(path, idx_images_magic, 3);
+// companion file): count x 1 x rows x cols. parse_ takes the file's bytes,
+// read_ its path.
+inline Dataset parse_idx_images(Bytes bytes, const std::string& path) {
+  detail::IdxFile f = detail::parse_idx(std::move(bytes), path, idx_images_magic, 3);
   if (f.dims[1] == 0 || f.dims[2] == 0) throw FormatError(path, "images of size 0");
   Dataset d;
   d.source = path;
@@ -84,15 +86,21 @@ inline Dataset read_idx_images(const std::string& path) {
   return d;
 }
 
+inline Dataset read_idx_images(const std::string& path) { return parse_idx_images(read_file(path), path); }
+
 // Labels of an IDX1 file; each must be below `classes`.
-inline std::vector<int> read_idx_labels(const std::string& path, int classes) {
-  const detail::IdxFile f = detail::read_idx(path, idx_labels_magic, 1);
+inline std::vector<int> parse_idx_labels(Bytes bytes, const std::string& path, int classes) {
+  const detail::IdxFile f = detail::parse_idx(std::move(bytes), path, idx_labels_magic, 1);
   std::vector<int> labels(f.bytes.begin() + std::ptrdiff_t(f.header_size), f.bytes.end());
   for (std::size_t i = 0; i < labels.size(); ++i)
     if (labels[i] >= classes)
       throw FormatError(path, "label " + std::to_string(labels[i]) + " of item " + std::to_string(i) +
                                   " is out of range 0.." + std::to_string(classes - 1));
   return labels;
+}
+
+inline std::vector<int> read_idx_labels(const std::string& path, int classes) {
+  return parse_idx_labels(read_file(path), path, classes);
 }
 
 // An images file and its labels file as one dataset.
