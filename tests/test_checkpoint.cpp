@@ -63,17 +63,6 @@ Thrown io_error(F&& f) {
   return {};
 }
 
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected an exception");
-  return {};
-}
-
 ModelConfig small_config(Layout layout) {
   ModelConfig c;
   c.input = {1, 8, 8};

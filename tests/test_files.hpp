@@ -58,6 +58,18 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
   REQUIRE(out.good());
 }
 
+// The message of the E that f() must throw.
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  FAIL("expected an exception");
+  return {};
+}
+
 // bytes as a gzip stream, as gzip(1) would write it.
 inline std::string gzip_bytes(const std::string& bytes) {
   z_stream z{};
@@ -80,3 +92,4 @@ using test_files::TempDir;
 using test_files::read_bytes;
 using test_files::write_bytes;
 using test_files::gzip_bytes;
+using test_files::message_of;

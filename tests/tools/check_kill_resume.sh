@@ -9,15 +9,11 @@ bin=$1
 kills=${2:-6}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-if [ -z "${SHALLOW_DATA:-}" ] || [ ! -d "$SHALLOW_DATA/mnist" ]; then
-  echo "SHALLOW_DATA/mnist is absent: skipped"
-  exit 77
-fi
+source "$(dirname "$0")/common.sh"
+require_mnist
 
 flags=(--dataset mnist --train-limit 3000 --val-limit 500 --layers 4 --filters 8 --epochs 8 --batch 50
        --schedule cosine --augment --seed 4 --threads 2 --quiet)
-strip_times() { sed -E 's/, "seconds": [^,]*, "images_per_s": [^}]*//' "$1"; }
 
 start=$(date +%s%N)
 "$bin/shallow-train" "${flags[@]}" --metrics "$work/whole.jsonl" >/dev/null 2>&1

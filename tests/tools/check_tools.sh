@@ -6,7 +6,7 @@ set -euo pipefail
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/common.sh"
 
 # expect CODE PATTERN CMD...: CMD exits with CODE and its stderr matches PATTERN.
 expect() {
@@ -29,14 +29,10 @@ expect 2 "unknown dataset" "$bin/shallow-compare" --dataset imagenet --data "$wo
 expect 1 "no such directory" "$bin/shallow-train" --data "$work/missing" --dataset mnist
 expect 2 "--model FILE is required" "$bin/shallow-predict" x.png
 
-if [ -z "${SHALLOW_DATA:-}" ] || [ ! -d "$SHALLOW_DATA/mnist" ]; then
-  echo "SHALLOW_DATA/mnist is absent: training checks skipped"
-  exit 77
-fi
+require_mnist
 
 flags=(--dataset mnist --train-limit 600 --val-limit 300 --layers 2 --filters 4 --epochs 3 --batch 32
        --schedule cosine --augment --seed 9 --threads 2 --quiet)
-strip_times() { sed -E 's/, "seconds": [^,]*, "images_per_s": [^}]*//' "$1"; }
 
 "$bin/shallow-train" "${flags[@]}" --layout sequential --metrics "$work/whole.jsonl" >/dev/null 2>&1
 "$bin/shallow-train" "${flags[@]}" --layout sequential --save "$work/m.ckpt" --metrics "$work/parts.jsonl" \
