@@ -75,7 +75,7 @@ class ActivationLayer : public Layer<T> {
     return y_;
   }
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    this->check_gradient(dy, y_);
     ensure_shape_like(dx_, dy);
     activate_backward(kind_, y_.data(), dy.data(), dx_.data(), dy.size(), T(slope_));
     return dx_;

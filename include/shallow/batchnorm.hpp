@@ -68,7 +68,7 @@ class BatchNorm2d : public Layer<T> {
   // Training: dx = gamma*inv_std/M * (M*dy - sum(dy) - x_hat*sum(dy*x_hat));
   // evaluation: the statistics are constants, dx = gamma*inv_std*dy.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    this->check_gradient(dy, y_);
     const Index n = dy.dimension(0), area = dy.dimension(2) * dy.dimension(3), m = n * area;
     ensure_shape_like(dx_, dy);
 #pragma omp parallel for schedule(static)

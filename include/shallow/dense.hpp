@@ -9,6 +9,7 @@
 
 #include "init.hpp"
 #include "layer.hpp"
+#include "parallel.hpp"
 
 namespace shallow {
 
@@ -32,26 +33,47 @@ class Dense : public Layer<T> {
     if (has_bias_) init_uniform(rng, bias_.data(), out_, in_);
   }
 
+  // Both passes split the work between the OpenMP team themselves, as the
+  // convolutions do; left to itself, Eigen would start a team of its own
+  // for these small products, which is slow when another process holds a core.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     const Index n = x.dimension(0);
-    require(sample_shape(x).size() == in_, spec() + ": expected samples of " + std::to_string(in_) +
-                                               " values, got " + to_string(sample_shape(x)));
+    if (sample_shape(x).size() != in_)
+      throw ShapeError(spec() + ": expected samples of " + std::to_string(in_) + " values, got " +
+                       to_string(sample_shape(x)));
     x_ = x;
     ensure_shape(y_, n, out_, 1, 1);
     auto y = as_matrix(y_, n, out_);
-    y.noalias() = as_matrix(x_, n, in_) * weight_.transpose();
-    if (has_bias_) y.rowwise() += bias_.transpose();
+    const auto xm = as_matrix(x_, n, in_);
+#pragma omp parallel
+    {
+      const Range r = share(n, thread_id(), team_size());
+      const Index rows = r.end - r.begin;
+      y.middleRows(r.begin, rows).noalias() = xm.middleRows(r.begin, rows) * weight_.transpose();
+      if (has_bias_) y.middleRows(r.begin, rows).rowwise() += bias_.transpose();
+    }
     return y_;
   }
 
+  // dW and db are split by output feature, so each element has one writer
+  // and the sums do not depend on how the batch is shared.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    this->check_gradient(dy, y_);
     const Index n = dy.dimension(0);
-    auto g = as_matrix(dy, n, out_);
-    weight_grad_.noalias() += g.transpose() * as_matrix(x_, n, in_);
-    if (has_bias_) bias_grad_ += g.colwise().sum().transpose();
+    const auto g = as_matrix(dy, n, out_);
+    const auto xm = as_matrix(x_, n, in_);
     ensure_shape_like(dx_, x_);
-    as_matrix(dx_, n, in_).noalias() = g * weight_;
+    auto dx = as_matrix(dx_, n, in_);
+#pragma omp parallel
+    {
+      const int tid = thread_id(), team = team_size();
+      const Range o = share(out_, tid, team);
+      const Index outs = o.end - o.begin;
+      weight_grad_.middleRows(o.begin, outs).noalias() += g.middleCols(o.begin, outs).transpose() * xm;
+      if (has_bias_) bias_grad_.segment(o.begin, outs) += g.middleCols(o.begin, outs).colwise().sum().transpose();
+      const Range r = share(n, tid, team);
+      dx.middleRows(r.begin, r.end - r.begin).noalias() = g.middleRows(r.begin, r.end - r.begin) * weight_;
+    }
     return dx_;
   }
 

@@ -35,7 +35,7 @@ class Dropout : public Layer<T> {
     return y_;
   }
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    this->check_gradient(dy, y_);
     ensure_shape_like(dx_, dy);
     as_vector(dx_) = as_vector(dy).cwiseProduct(as_vector(mask_));
     return dx_;

@@ -16,7 +16,7 @@ class Flatten : public Layer<T> {
     return y_;
   }
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    this->check_gradient(dy, y_);
     ensure_shape(dx_, in_dims_[0], in_dims_[1], in_dims_[2], in_dims_[3]);
     as_vector(dx_) = as_vector(dy);
     return dx_;

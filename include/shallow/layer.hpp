@@ -60,6 +60,12 @@ class Layer {
   }
 
  protected:
+  // For backward: dy must have the shape of the output forward returned.
+  // (Checked without building a message unless it fails: this runs every step.)
+  void check_gradient(const Tensor4<T>& dy, const Tensor4<T>& y) const {
+    if (dy.dimensions() != y.dimensions()) throw ShapeError(spec() + ": gradient shape differs from the last output");
+  }
+
   Layer() = default;
   Layer(const Layer&) = default;
   Layer& operator=(const Layer&) = default;

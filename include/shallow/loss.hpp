@@ -18,8 +18,10 @@ class SoftmaxCrossEntropy {
  public:
   T forward(const Tensor4<T>& logits, const std::vector<int>& labels) {
     const Index n = logits.dimension(0), k = sample_shape(logits).size();
-    require(static_cast<Index>(labels.size()) == n, "SoftmaxCrossEntropy: " + std::to_string(labels.size()) +
-                                                         " labels for a batch of " + std::to_string(n));
+    // Messages are built only on failure: this runs every step.
+    if (static_cast<Index>(labels.size()) != n)
+      throw ShapeError("SoftmaxCrossEntropy: " + std::to_string(labels.size()) + " labels for a batch of " +
+                       std::to_string(n));
     ensure_shape_like(prob_, logits);
     labels_ = labels;
     auto z = as_matrix(logits, n, k);
@@ -27,8 +29,9 @@ class SoftmaxCrossEntropy {
     double total = 0;
     for (Index i = 0; i < n; ++i) {
       const int label = labels[static_cast<std::size_t>(i)];
-      require(label >= 0 && label < k, "SoftmaxCrossEntropy: label " + std::to_string(label) + " outside [0, " +
-                                           std::to_string(k) + ")");
+      if (label < 0 || label >= k)
+        throw ShapeError("SoftmaxCrossEntropy: label " + std::to_string(label) + " outside [0, " +
+                         std::to_string(k) + ")");
       const T max = z.row(i).maxCoeff();
       p.row(i) = (z.row(i).array() - max).exp();
       const T sum = p.row(i).sum();

@@ -14,11 +14,14 @@ struct PoolGeometry {
   Index kernel, stride, padding;
 
   Index out(Index in) const { return (in + 2 * padding - kernel) / stride + 1; }
-  Shape output(const Shape& in, const std::string& who) const {
-    require(kernel > 0 && stride > 0 && padding >= 0 && 2 * padding <= kernel,
-            who + ": need kernel > 0, stride > 0 and 0 <= padding <= kernel/2");
-    require(in.h + 2 * padding >= kernel && in.w + 2 * padding >= kernel,
-            who + ": input " + to_string(in) + " is smaller than the kernel");
+  // who() names the layer in errors; it is called only on failure, since
+  // forward checks the geometry every step.
+  template <class Who>
+  Shape output(const Shape& in, Who who) const {
+    if (kernel <= 0 || stride <= 0 || padding < 0 || 2 * padding > kernel)
+      throw ShapeError(who() + ": need kernel > 0, stride > 0 and 0 <= padding <= kernel/2");
+    if (in.h + 2 * padding < kernel || in.w + 2 * padding < kernel)
+      throw ShapeError(who() + ": input " + to_string(in) + " is smaller than the kernel");
     return {in.c, out(in.h), out(in.w)};
   }
   std::string spec(const char* name) const {
@@ -34,11 +37,11 @@ template <class T = float>
 class MaxPool2d : public Layer<T> {
  public:
   explicit MaxPool2d(Index kernel, Index stride = 0, Index padding = 0) : g_{kernel, stride ? stride : kernel, padding} {
-    g_.output({1, kernel, kernel}, spec());
+    g_.output({1, kernel, kernel}, [this] { return spec(); });
   }
 
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
-    const Shape in = sample_shape(x), out = g_.output(in, spec());
+    const Shape in = sample_shape(x), out = g_.output(in, [this] { return spec(); });
     const Index n = x.dimension(0);
     ensure_shape(y_, n, out.c, out.h, out.w);
     argmax_.resize(static_cast<std::size_t>(y_.size()));
@@ -72,7 +75,7 @@ class MaxPool2d : public Layer<T> {
   }
 
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    this->check_gradient(dy, y_);
     ensure_shape(dx_, in_dims_[0], in_dims_[1], in_dims_[2], in_dims_[3]);
     dx_.setZero();
     // Windows of one plane may overlap, so one thread owns each plane.
@@ -84,7 +87,7 @@ class MaxPool2d : public Layer<T> {
     return dx_;
   }
 
-  Shape output_shape(const Shape& in) const override { return g_.output(in, spec()); }
+  Shape output_shape(const Shape& in) const override { return g_.output(in, [this] { return spec(); }); }
   std::string spec() const override { return g_.spec("maxpool2d"); }
 
  private:
@@ -100,11 +103,11 @@ template <class T = float>
 class AvgPool2d : public Layer<T> {
  public:
   explicit AvgPool2d(Index kernel, Index stride = 0, Index padding = 0) : g_{kernel, stride ? stride : kernel, padding} {
-    g_.output({1, kernel, kernel}, spec());
+    g_.output({1, kernel, kernel}, [this] { return spec(); });
   }
 
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
-    const Shape in = sample_shape(x), out = g_.output(in, spec());
+    const Shape in = sample_shape(x), out = g_.output(in, [this] { return spec(); });
     const Index n = x.dimension(0);
     ensure_shape(y_, n, out.c, out.h, out.w);
     in_dims_ = x.dimensions();
@@ -123,7 +126,7 @@ class AvgPool2d : public Layer<T> {
   }
 
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    this->check_gradient(dy, y_);
     ensure_shape(dx_, in_dims_[0], in_dims_[1], in_dims_[2], in_dims_[3]);
     dx_.setZero();
     const Shape in{in_dims_[1], in_dims_[2], in_dims_[3]};
@@ -141,7 +144,7 @@ class AvgPool2d : public Layer<T> {
     return dx_;
   }
 
-  Shape output_shape(const Shape& in) const override { return g_.output(in, spec()); }
+  Shape output_shape(const Shape& in) const override { return g_.output(in, [this] { return spec(); }); }
   std::string spec() const override { return g_.spec("avgpool2d"); }
 
  private:
@@ -170,13 +173,13 @@ class GlobalAvgPool : public Layer<T> {
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     in_dims_ = x.dimensions();
     const Index planes = x.dimension(0) * x.dimension(1), area = x.dimension(2) * x.dimension(3);
-    require(area > 0, "global_avgpool: empty input planes");
+    if (area == 0) throw ShapeError("global_avgpool: empty input planes");
     ensure_shape(y_, x.dimension(0), x.dimension(1), 1, 1);
     as_vector(y_) = as_matrix(x, planes, area).rowwise().mean();
     return y_;
   }
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
-    require(dy.dimensions() == y_.dimensions(), spec() + ": gradient shape differs from the last output");
+    this->check_gradient(dy, y_);
     ensure_shape(dx_, in_dims_[0], in_dims_[1], in_dims_[2], in_dims_[3]);
     const Index planes = in_dims_[0] * in_dims_[1], area = in_dims_[2] * in_dims_[3];
     as_matrix(dx_, planes, area).colwise() = as_vector(dy) / T(area);
