@@ -27,9 +27,9 @@ struct Recipe {
   const char* settings;  // flag=value pairs
 };
 inline const Recipe recipes[] = {
-    {"mnist", "dataset=mnist layers=8 filters=32 kernel=3 pool=4 epochs=8 batch=64 optimizer=adam lr=0.002 "
-              "schedule=cosine"},
-    {"fashion-mnist", "dataset=fashion-mnist layers=8 filters=16 kernel=3 pool=2 epochs=10 batch=64 "
+    {"mnist", "dataset=mnist layers=8 filters=16 kernel=3 pool=4 epochs=6 batch=64 optimizer=adam lr=0.002 "
+              "schedule=cosine augment=1"},
+    {"fashion-mnist", "dataset=fashion-mnist layers=8 filters=16 kernel=3 pool=2 epochs=8 batch=64 "
                       "optimizer=adam lr=0.002 schedule=cosine augment=1"},
     {"cifar10", "dataset=cifar10 layers=8 filters=16 kernel=3 pool=4 epochs=6 batch=64 optimizer=adam "
                 "lr=0.002 schedule=cosine augment=1 holdout=5000"},
