@@ -1,12 +1,41 @@
-// Convolution and residual-layout micro-benchmarks: one training step is
-// forward + backward-data + backward-weights. Threads are an argument, so 1-
-// and 2-thread numbers come from one run. GFLOP/s counts 2*N*H*W*Cout*Cin*k^2
-// per forward and twice that for the two backward passes.
+// Convolution, residual-layout and whole-network training benchmarks, batch
+// 64, float. A conv training step is forward + backward-data +
+// backward-weights. Threads are an argument, so 1- and 2-thread numbers come
+// from one run. GFLOP/s counts 2*N*H*W*Cout*Cin*k^2 per forward and twice
+// that for the two backward passes. allocs/step counts heap allocations
+// inside the timed loop (glibc builds without sanitizers).
+// The N x F x k grid of both residual layouts is bench_layouts.cpp.
 #include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstddef>
+#include <vector>
 
 #include <shallow/shallow.hpp>
 
 using namespace shallow;
+
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#define SHALLOW_COUNT_ALLOCATIONS 1
+// operator new and Eigen's aligned allocator both end in malloc, so counting
+// malloc, calloc and realloc sees every allocation shallow makes.
+extern "C" void* __libc_malloc(std::size_t);
+extern "C" void* __libc_calloc(std::size_t, std::size_t);
+extern "C" void* __libc_realloc(void*, std::size_t);
+static std::atomic<long> allocations{0};
+extern "C" void* malloc(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(n);
+}
+extern "C" void* calloc(std::size_t n, std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(n, size);
+}
+extern "C" void* realloc(void* p, std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, n);
+}
+#endif
 
 namespace {
 
@@ -19,11 +48,29 @@ Tensor4<float> random_batch(Index n, Index c, Index h, Index w) {
   return x;
 }
 
-void set_flops(benchmark::State& state, double flops_per_step) {
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(flops_per_step * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["images/s"] =
-      benchmark::Counter(double(kBatch) * double(state.iterations()), benchmark::Counter::kIsRate);
+long allocation_count() {
+#ifdef SHALLOW_COUNT_ALLOCATIONS
+  return allocations.load(std::memory_order_relaxed);
+#else
+  return 0;
+#endif
+}
+
+// Runs `step` in the timed loop; sets GFLOP/s, images/s and allocs/step.
+template <class Step>
+void run(benchmark::State& state, double flops_per_step, Step step) {
+  step();  // the first call sizes every workspace
+  const long before = allocation_count();
+  for (auto _ : state) {
+    step();
+    benchmark::ClobberMemory();
+  }
+  const double steps = double(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(flops_per_step * 1e-9 * steps, benchmark::Counter::kIsRate);
+  state.counters["images/s"] = benchmark::Counter(double(kBatch) * steps, benchmark::Counter::kIsRate);
+#ifdef SHALLOW_COUNT_ALLOCATIONS
+  state.counters["allocs/step"] = double(allocation_count() - before) / steps;
+#endif
 }
 
 double conv_flops(Index c_in, Index c_out, Index hw, Index k) { return 2.0 * kBatch * hw * c_out * c_in * k * k; }
@@ -35,11 +82,29 @@ void BM_Conv2dStep(benchmark::State& state) {
   Conv2d<float> conv(c, c, k);
   const Tensor4<float> x = random_batch(kBatch, c, s, s);
   const Tensor4<float> dy = random_batch(kBatch, c, s, s);
-  for (auto _ : state) {
+  run(state, 3 * conv_flops(c, c, s * s, k), [&] {
     benchmark::DoNotOptimize(conv.forward(x).data());
     benchmark::DoNotOptimize(conv.backward(dy).data());
-  }
-  set_flops(state, 3 * conv_flops(c, c, s * s, k));
+  });
+}
+
+enum Pass { forward, backward_weights, backward_both };
+
+// One pass of the step; backward-data alone is backward_both minus
+// backward_weights.
+template <Pass P>
+void BM_Conv2dPass(benchmark::State& state) {
+  const Index c = state.range(0), s = state.range(1), k = state.range(2);
+  set_num_threads(int(state.range(3)));
+  Conv2d<float> conv(c, c, k);
+  const Tensor4<float> x = random_batch(kBatch, c, s, s);
+  const Tensor4<float> dy = random_batch(kBatch, c, s, s);
+  Tensor4<float> y, dx;
+  run(state, (P == backward_both ? 2 : 1) * conv_flops(c, c, s * s, k), [&] {
+    if (P == forward) conv.forward_into(x, y);
+    if (P == backward_weights) conv.backward_into(x, dy, nullptr);
+    if (P == backward_both) conv.backward_into(x, dy, &dx);
+  });
 }
 
 // Args: layers N, channels F, kernel, threads; at 28x28.
@@ -50,11 +115,33 @@ void BM_ResidualStep(benchmark::State& state) {
   Block block(n, f, k);
   const Tensor4<float> x = random_batch(kBatch, f, 28, 28);
   const Tensor4<float> dy = random_batch(kBatch, f, 28, 28);
-  for (auto _ : state) {
+  run(state, 3 * double(n) * conv_flops(f, f, 28 * 28, k), [&] {
     benchmark::DoNotOptimize(block.forward(x).data());
     benchmark::DoNotOptimize(block.backward(dy).data());
-  }
-  set_flops(state, 3 * double(n) * conv_flops(f, f, 28 * 28, k));
+  });
+}
+
+// The demo's MNIST network (model.hpp: conv 1->16, 8 residual layers of 16
+// filters k3, max-pool 4, dense) trained with Adam: zero_grad, forward, loss,
+// backward, step. Args: layout (0 sequential, 1 parallel), threads. GFLOP/s
+// counts the convolutions only.
+void BM_NetworkStep(benchmark::State& state) {
+  ModelConfig config;
+  config.layout = state.range(0) == 0 ? Layout::sequential : Layout::parallel;
+  set_num_threads(int(state.range(1)));
+  Network<float> net = build_model<float>(config);
+  Adam<float> opt(net.parameters(), AdamOptions{});
+  SoftmaxCrossEntropy<float> loss;
+  const Tensor4<float> x = random_batch(kBatch, 1, 28, 28);
+  std::vector<int> labels(kBatch);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = int(i % 10);
+  const double flops = 3 * (conv_flops(1, 16, 28 * 28, 3) + 8 * conv_flops(16, 16, 28 * 28, 3));
+  run(state, flops, [&] {
+    opt.zero_grad();
+    benchmark::DoNotOptimize(loss.forward(net.forward(x), labels));
+    net.backward(loss.backward());
+    opt.step();
+  });
 }
 
 void conv_shapes(benchmark::internal::Benchmark* b) {
@@ -73,12 +160,22 @@ void residual_shapes(benchmark::internal::Benchmark* b) {
   for (int threads : {1, 2}) b->Args({8, 16, 3, threads});
 }
 
+void network_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"parallel", "threads"});
+  for (int threads : {1, 2})
+    for (int layout : {0, 1}) b->Args({layout, threads});
+}
+
 }  // namespace
 
-BENCHMARK(BM_Conv2dStep)->Apply(conv_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_ResidualStep, SequentialResidual<Dynamic>)
-    ->Apply(residual_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_TEMPLATE(BM_ResidualStep, ParallelResidual<Dynamic>)
-    ->Apply(residual_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+#define SHALLOW_BENCH(...) __VA_ARGS__->Unit(benchmark::kMillisecond)->UseRealTime()
+
+SHALLOW_BENCH(BENCHMARK(BM_Conv2dStep)->Apply(conv_shapes));
+SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_Conv2dPass, forward)->Apply(conv_shapes));
+SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_Conv2dPass, backward_weights)->Apply(conv_shapes));
+SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_Conv2dPass, backward_both)->Apply(conv_shapes));
+SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_ResidualStep, SequentialResidual<Dynamic>)->Apply(residual_shapes));
+SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_ResidualStep, ParallelResidual<Dynamic>)->Apply(residual_shapes));
+SHALLOW_BENCH(BENCHMARK(BM_NetworkStep)->Apply(network_shapes));
 
 BENCHMARK_MAIN();

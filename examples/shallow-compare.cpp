@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   return tools::run_tool("shallow-compare", [&] {
     if (!p.parse(argc, argv)) return 0;
     tools::apply_recipe(p);
+    tools::check_flags(p);
     tools::set_threads(p);
     const tools::Data data = tools::load_data(p);
     std::printf("dataset %s: %ld training, %ld validation images of %s, %ld classes; %d threads\n",

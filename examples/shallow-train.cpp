@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   return tools::run_tool("shallow-train", [&] {
     if (!p.parse(argc, argv)) return 0;
     tools::apply_recipe(p);
+    tools::check_flags(p);
     tools::set_threads(p);
     const Layout layout = tools::layout_flag(p);
     const tools::Data data = tools::load_data(p);

@@ -163,6 +163,21 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
   return c;
 }
 
+// Reads every training flag once, before the data (which takes seconds to
+// load), so a bad value is reported at once.
+inline void check_flags(const cli::Parser& p) {
+  model_config(p, Dataset{}, Layout::parallel);
+  const double lr = p.number("lr");
+  const int epochs = int(p.integer("epochs", 1, 1 << 20));
+  parsed(p, "schedule", [&](const std::string& s) { return parse_schedule(s, lr, epochs); });
+  p.integer("batch", 1, 1 << 20);
+  p.integer("train-limit");
+  p.integer("val-limit");
+  p.integer("holdout");
+  p.integer("threads", 0, 1024);
+  for (const char* name : {"momentum", "weight-decay", "clip"}) p.number(name);
+}
+
 inline std::unique_ptr<Optimizer<float>> make_optimizer(const cli::Parser& p, Network<float>& net) {
   const std::string name = p.text("optimizer");
   const double lr = p.number("lr"), wd = p.number("weight-decay");

@@ -12,10 +12,12 @@
 //   forward           y_i   = W col + b              W: O x (C k k), row-major
 //   backward-weights  dW   += dy_i col^T,  db += rowsum(dy_i)
 //   backward-data     dx_i  = col2im(W^T dy_i)
-// Each thread takes a contiguous share of the images and keeps its own
-// workspaces and dW/db partial sums; the partials are added in thread order
-// after the parallel region, so a result is bitwise reproducible at a given
-// thread count. Workspaces live in the layer and are reused across calls.
+// Forward hands out images one at a time (each is computed the same way on
+// any thread, so a core taken by another process slows the step less).
+// Backward gives each thread a contiguous share of the images and its own
+// dW/db partial sums; the partials are added in thread order after the
+// parallel region, so a result is bitwise reproducible at a given thread
+// count. Workspaces (one set per thread) live in the layer and are reused.
 //
 // Layer contract: forward caches a copy of x; backward needs it, ADDS into
 // weight and bias gradients and returns dL/dx. forward_into/backward_into are
@@ -114,10 +116,9 @@ class Conv2d : public Layer<T> {
     if (planes_) return forward_planes(x, y, g, after);
 #pragma omp parallel
     {
-      const int tid = thread_id();
-      const Range r = share(n, tid, team_size());
-      MatrixR<T>& col = col_[tid];
-      for (Index i = r.begin; i < r.end; ++i) {
+      MatrixR<T>& col = col_[thread_id()];
+#pragma omp for schedule(dynamic)
+      for (Index i = 0; i < n; ++i) {
         const T* xi = x.data() + i * g.in_size();
         MatrixMap<T> yi(y.data() + i * out_ * g.cols(), out_, g.cols());
         if (g.pointwise()) {
@@ -242,9 +243,9 @@ class Conv2d : public Layer<T> {
 #pragma omp parallel
     {
       const int tid = thread_id();
-      const Range r = share(n, tid, team_size());
       T* xp = xplanes_[tid].data();
-      for (Index i = r.begin; i < r.end; ++i) {
+#pragma omp for schedule(dynamic)
+      for (Index i = 0; i < n; ++i) {
         to_planes(plane_, in_, g.pad_top, g.pad_left, x.data() + i * g.in_size(), xp);
         T* yi = y.data() + i * out_ * g.cols();
         correlate_planes(plane_, out_, taps, packed_.data(), tap_in_.data(), xp, tile_[tid].data(),
@@ -363,7 +364,7 @@ class Conv2d : public Layer<T> {
         xplanes_[t].setZero(in_ * plane_.stride);
         dplanes_[t].setZero(out_ * plane_.stride + lanes);
         tile_[t].resize(detail::out_rows * plane_.stride);
-        dwv_[t].resize(out_ * g.rows() * detail::lanes<T>);
+        dwv_[t].resize(out_ * g.rows() * lanes);
         col_[t].resize(0, 0);
         dcol_[t].resize(0, 0);
       } else if (!g.pointwise()) {

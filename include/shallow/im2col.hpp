@@ -128,12 +128,13 @@ inline constexpr Index lanes = Eigen::internal::unpacket_traits<Packet<T>>::size
 
 // Register tiles sized to the vector register file (32 with AVX-512, else
 // 16): the forward tile holds out_rows x out_vectors accumulators, the
-// weight-gradient tile grad_rows x grad_taps.
+// weight-gradient tile grad_rows x grad_taps. The AVX-512 shapes are the
+// fastest of those measured (docs/performance.md).
 inline constexpr bool many_registers = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32;
 inline constexpr int out_rows = many_registers ? 8 : 4;
 inline constexpr int out_vectors = 3;
 inline constexpr int grad_rows = many_registers ? 5 : 2;
-inline constexpr int grad_taps = many_registers ? 5 : 5;
+inline constexpr int grad_taps = 5;
 
 // Calls f(std::integral_constant<int, n>) for a run-time n in [1, N], so a
 // remainder tile gets its own fully unrolled instance.
@@ -173,7 +174,8 @@ void correlate_rows(const T* w, Index taps, const Index* off, const T* in, Index
 
 // dwv[i][j] += sum_{q < span} dy[i*dy_stride + q] * in[off[j] + q] for i < R,
 // j < J, kept per lane: dwv[i][j] is a packet at dwv + (i*dw_stride + j) * lanes.
-// The lanes are summed once per batch (sum_lanes), not once per image.
+// The lanes are summed once per batch (sum_lanes), not once per image: a
+// horizontal sum per tile and image cost a quarter of this kernel's time.
 template <class T, int R, int J>
 void correlate_grad(const T* dy, Index dy_stride, const T* in, const Index* off, Index span, T* dwv,
                     Index dw_stride) {

@@ -9,10 +9,14 @@
 // weights between them, and with the same seed they start from the same ones.
 //
 // ParallelResidual computes its N branches as ONE convolution of C -> N*C
-// channels: one im2col of x and one GEMM forward, one col2im backward. Branch
-// i is output channels [i*C, (i+1)*C) of that convolution, which in the
+// channels: x is padded (or im2col'd) once per pass instead of N times, and
+// each kernel call works on N times as many output channels. Branch i is
+// output channels [i*C, (i+1)*C) of that convolution, which in the
 // row-major [out, in, k, k] weight is a contiguous block, so its parameter
 // views are plain slices.
+//
+// Both layouts run their activation, skip connection and input caching
+// through Conv2d's per-image hooks, inside the convolution's parallel loop.
 //
 // N is a template parameter, or Dynamic for a count chosen at run time
 // (SequentialResidual<Dynamic>(n, channels, kernel)); both are the same code.
