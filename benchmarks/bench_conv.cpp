@@ -13,6 +13,8 @@
 
 #include <shallow/shallow.hpp>
 
+#include "bench_common.hpp"
+
 using namespace shallow;
 
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
@@ -40,13 +42,6 @@ extern "C" void* realloc(void* p, std::size_t n) {
 namespace {
 
 constexpr Index kBatch = 64;
-
-Tensor4<float> random_batch(Index n, Index c, Index h, Index w) {
-  Tensor4<float> x(n, c, h, w);
-  Rng rng(1);
-  for (Index i = 0; i < x.size(); ++i) x.data()[i] = float(rng.uniform(-1, 1));
-  return x;
-}
 
 long allocation_count() {
 #ifdef SHALLOW_COUNT_ALLOCATIONS

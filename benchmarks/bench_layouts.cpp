@@ -11,18 +11,13 @@
 
 #include <shallow/shallow.hpp>
 
+#include "bench_common.hpp"
+
 using namespace shallow;
 
 namespace {
 
 constexpr Index kSweepBatch = 16;
-
-Tensor4<float> random_batch(Index n, Index c, Index h, Index w) {
-  Tensor4<float> x(n, c, h, w);
-  Rng rng(1);
-  for (Index i = 0; i < x.size(); ++i) x.data()[i] = float(rng.uniform(-1, 1));
-  return x;
-}
 
 // Args: layers N, channels F, kernel, threads.
 void BM_LayoutSweep(benchmark::State& state) {
