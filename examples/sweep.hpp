@@ -292,10 +292,11 @@ inline std::vector<Config> expand(const Grid& grid, long train_limit, long val_l
       c.layers = detail::whole("layers", value(3), 1);
       c.filters = detail::whole("filters", value(4), 1);
       c.optimizer = detail::one_of("optimizers", value(5), {"sgd", "adam", "adamw"});
+      const std::string lr = value(6);  // strtod's end pointer points into it
       char* end = nullptr;
-      c.lr = std::strtod(value(6).c_str(), &end);
-      if (value(6).empty() || *end != '\0' || !std::isfinite(c.lr) || c.lr <= 0)
-        throw Error("lrs: '" + value(6) + "' is not a positive number");
+      c.lr = std::strtod(lr.c_str(), &end);
+      if (lr.empty() || *end != '\0' || !std::isfinite(c.lr) || c.lr <= 0)
+        throw Error("lrs: '" + lr + "' is not a positive number");
       c.epochs = detail::whole("epochs", value(7), 1);
       c.seed = detail::whole("seeds", value(8), 0);
       c.train_limit = train_limit;
