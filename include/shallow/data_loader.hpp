@@ -97,9 +97,9 @@ class DataLoader {
     if (next_ >= batches()) return false;
     if (o_.prefetch) {
       wait_idle();
-      if (ready_ != next_) fill(next_, spare_);  // nothing requested yet
+      if (spare_index_ != next_) fill(next_, spare_);  // nothing requested yet
       std::swap(b, spare_);
-      ready_ = -1;
+      spare_index_ = -1;
       if (next_ + 1 < batches()) request(next_ + 1);
     } else {
       fill(next_, b);
@@ -152,7 +152,7 @@ class DataLoader {
     if (!worker_.joinable()) worker_ = std::thread([this] { work(); });
     {
       std::lock_guard<std::mutex> lock(m_);
-      pending_ = ready_ = index;
+      spare_index_ = index;
       busy_ = true;
     }
     cv_.notify_all();
@@ -169,7 +169,7 @@ class DataLoader {
       cv_.wait(lock, [this] { return busy_ || stop_; });
       if (stop_) return;
       lock.unlock();
-      fill(pending_, spare_);
+      fill(spare_index_, spare_);
       lock.lock();
       busy_ = false;
       cv_.notify_all();
@@ -182,12 +182,13 @@ class DataLoader {
   int epoch_ = 0;
   Index next_ = 0;
 
-  // Prefetching: the worker fills spare_ with batch pending_ while busy_.
+  // Prefetching: the worker fills spare_ with batch spare_index_ while busy_;
+  // -1 once the caller has taken it.
   Batch<T> spare_;
   std::thread worker_;
   std::mutex m_;
   std::condition_variable cv_;
-  Index pending_ = 0, ready_ = -1;  // ready_: the batch spare_ holds, once idle
+  Index spare_index_ = -1;
   bool busy_ = false, stop_ = false;
 };
 

@@ -96,11 +96,12 @@ class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled), live_(enabled && isatty(fileno(stderr))) {}
 
-  void update(const std::string& epoch, Index batch, Index batches, double loss, double acc, double seconds) {
+  void update(const std::string& epoch, Index batch, Index batches, Index images, double loss, double acc,
+              double seconds) {
     if (!enabled_ || batch <= 0 || batches <= 0) return;
     const double rate = seconds > 0 ? double(batch) / seconds : 0;
     const double eta = rate > 0 ? double(batches - batch) / rate : 0;
-    const double images_per_s = seconds > 0 ? images_ / seconds : 0;
+    const double images_per_s = seconds > 0 ? double(images) / seconds : 0;
     if (live_) {
       constexpr int width = 24;
       const int done = int(width * batch / batches);
@@ -112,7 +113,6 @@ class Progress {
                    long(batch), long(batches), loss, acc, images_per_s, eta);
     }
   }
-  void add_images(Index n) { images_ += double(n); }
   void finish(const std::string& summary, bool print) {
     if (live_) std::fprintf(stderr, "\r%-110s\r", "");
     if (print) std::fprintf(stderr, "%s\n", summary.c_str());
@@ -120,7 +120,6 @@ class Progress {
 
  private:
   bool enabled_, live_;
-  double images_ = 0;
 };
 
 struct TrainOptions {
@@ -184,8 +183,7 @@ class Trainer {
       correct += loss_.correct();
       seen += batch_.size;
       ++b;
-      progress.add_images(batch_.size);
-      progress.update(label, b, batches, loss_sum / double(seen), double(correct) / double(seen),
+      progress.update(label, b, batches, seen, loss_sum / double(seen), double(correct) / double(seen),
                       std::chrono::duration<double>(clock::now() - start).count());
     }
     EpochMetrics m;
