@@ -259,6 +259,10 @@ TEST_CASE("Images: PNG, BMP and PGM decode to planar pixels, resized bilinearly"
   // Grey conversion of pure red, and a PGM read as RGB.
   CHECK(load_image(dir.file("a.png"), 1, 2, 2)[0] == 76);
   write_bytes(dir.file("g.pgm"), std::string("P5 1 1 255\n") + char(200));
+  // Found by fuzz_image: stb_image crashed on this truncated 16-bit PGM.
+  write_bytes(dir.file("deep.pgm"), "P5 35 57 42299M99\n");
+  CHECK_THAT(format_error_of([&] { load_image(dir.file("deep.pgm"), 1, 2, 2); }),
+             Catch::Contains("deep.pgm") && Catch::Contains("16-bit PNM"));
   CHECK(load_image(dir.file("g.pgm"), 3, 1, 1) == std::vector<std::uint8_t>{200, 200, 200});
 }
 
