@@ -71,7 +71,9 @@ int resume(const std::string& path, tools::Run& run, const cli::Parser& p) {
 int main(int argc, char** argv) {
   tools::prefer_passive_waiting(argv);
   cli::Parser p("shallow-train",
-                "Trains conv(F) -> N residual layers (sequential or parallel) -> pool -> dense on a dataset.");
+                "Trains conv(F) -> N residual layers (sequential or parallel) -> pool -> dense on a dataset;\n"
+                "with --stages S > 1, S stages of N layers, each after the first at half the size and twice\n"
+                "the width, with batch norm (see include/shallow/model.hpp).");
   tools::declare_training_flags(p);
   p.option("layout", "parallel", "sequential (deep) | parallel (shallow)")
       .option("save", "", "checkpoint file, replaced atomically after every epoch")

@@ -44,10 +44,12 @@ inline void declare_training_flags(cli::Parser& p) {
       .option("val-data", "", "for --dataset folder: directory of validation images")
       .option("image-size", "32", "for --dataset folder: images are resized to this square size")
       .option("channels", "3", "for --dataset folder: 1 (grey) or 3 (RGB)")
-      .option("layers", "8", "residual layers N")
+      .option("layers", "8", "residual layers N (per stage)")
       .option("filters", "16", "filters F per layer")
       .option("kernel", "3", "kernel size k")
       .option("activation", "relu", "relu | leaky_relu | tanh | sigmoid | identity")
+      .option("stages", "1", "stages: each after the first halves the image and doubles the width (strided conv, "
+                             "batch norm) before its own N residual layers")
       .option("pool", "4", "max-pool window before the classifier (0: global average pool)")
       .option("epochs", "1", "epochs")
       .option("batch", "64", "batch size")
@@ -159,6 +161,7 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
   c.kernel = p.integer("kernel", 1, 63);
   c.activation = parsed(p, "activation", [](const std::string& s) { return parse_activation(s); });
   c.pool = p.integer("pool", 0, 4096);
+  c.stages = p.integer("stages", 1, 16);
   c.seed = static_cast<std::uint64_t>(p.integer("seed"));
   return c;
 }

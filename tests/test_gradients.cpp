@@ -131,6 +131,21 @@ TEST_CASE("a whole network, run-time and compile-time, checks end to end") {
   check_layer(stack, random_tensor(2, 2, 5, 5, 47));
 }
 
+TEST_CASE("a staged model (strided convs, batch norm, both layouts) checks end to end") {
+  for (Layout layout : {Layout::sequential, Layout::parallel}) {
+    ModelConfig c;
+    c.input = {2, 8, 8};
+    c.classes = 3;
+    c.layout = layout;
+    c.layers = 2;
+    c.filters = 2;
+    c.stages = 2;
+    c.pool = 0;
+    Network<double> net = build_model<double>(c);
+    check_layer(net, random_tensor(3, 2, 8, 8, 53));
+  }
+}
+
 TEST_CASE("loss gradients") {
   const double h = 1e-6;
   SECTION("softmax cross-entropy") {

@@ -38,6 +38,45 @@ TEST_CASE("a network rebuilt from its spec has the same structure, and its forwa
   CHECK(net.output_shape({1, 8, 8}) == Shape{10, 1, 1});
 }
 
+TEST_CASE("a staged model halves the image and doubles the width per stage, in both layouts") {
+  ModelConfig c;
+  c.input = {3, 16, 16};
+  c.layers = 2;
+  c.filters = 4;
+  c.stages = 3;
+  c.pool = 0;
+  c.layout = Layout::sequential;
+  Network<float> deep = build_model<float>(c);
+  c.layout = Layout::parallel;
+  Network<float> wide = build_model<float>(c);
+  CHECK(wide.spec() ==
+        "conv2d in=3 out=4 kernel=3 stride=1 padding=same bias=0\n"
+        "batchnorm2d channels=4 eps=1e-05 momentum=0.1\n"
+        "relu\n"
+        "parallel_residual layers=2 channels=4 kernel=3 activation=relu bias=1\n"
+        "conv2d in=4 out=8 kernel=3 stride=2 padding=1 bias=0\n"
+        "batchnorm2d channels=8 eps=1e-05 momentum=0.1\n"
+        "relu\n"
+        "parallel_residual layers=2 channels=8 kernel=3 activation=relu bias=1\n"
+        "conv2d in=8 out=16 kernel=3 stride=2 padding=1 bias=0\n"
+        "batchnorm2d channels=16 eps=1e-05 momentum=0.1\n"
+        "relu\n"
+        "parallel_residual layers=2 channels=16 kernel=3 activation=relu bias=1\n"
+        "global_avgpool\n"
+        "flatten\n"
+        "dense in=16 out=10 bias=1\n");
+  // stem, 3 x (batch norm + 2 branches), 2 transitions, dense
+  const Index expected = (3 * 4 * 9) + (2 * 4 + 2 * (4 * 4 * 9 + 4)) + (4 * 8 * 9) + (2 * 8 + 2 * (8 * 8 * 9 + 8)) +
+                         (8 * 16 * 9) + (2 * 16 + 2 * (16 * 16 * 9 + 16)) + (16 * 10 + 10);
+  CHECK(parameter_count(wide) == expected);
+  CHECK(parameter_count(deep) == expected);
+  CHECK(wide.output_shape(c.input) == Shape{10, 1, 1});
+  CHECK(Network<float>::from_specs(wide.spec()).spec() == wide.spec());
+
+  c.pool = 8;
+  CHECK_THROWS_WITH(build_model<float>(c), Catch::Contains("pool 8 is larger than the image"));
+}
+
 TEST_CASE("every layer's spec reads back to the same spec") {
   const char* specs[] = {
       "conv2d in=3 out=8 kernel=5 stride=2 padding=1 bias=0",

@@ -8,6 +8,16 @@
 //   flatten
 //   dense   -> classes
 //
+// With S > 1 stages (a CIFAR-sized network), each stage after the first
+// halves the image and doubles the width, and batch normalisation follows
+// every convolution outside the residual stacks (which therefore need no
+// bias: batch norm subtracts it again):
+//
+//   conv2d in -> F, k, 'same', no bias;  batchnorm;  act;  residual stack (N, F)
+//   S-1 times: conv2d C -> 2C, 3x3, stride 2, pad 1, no bias;  batchnorm;  act;
+//              residual stack (N, 2C)
+//   pool, flatten, dense as above
+//
 // Both layouts give the same parameter count for the same settings.
 #pragma once
 
@@ -26,28 +36,41 @@ struct ModelConfig {
   Index kernel = 3;
   Activation activation = Activation::relu;
   Index pool = 4;  // max-pool window before the classifier; 0 = global average
+  Index stages = 1;
   std::uint64_t seed = 1;
 };
 
 inline std::string describe(const ModelConfig& c) {
   return to_string(c.layout) + " layers=" + std::to_string(c.layers) + " filters=" + std::to_string(c.filters) +
          " kernel=" + std::to_string(c.kernel) + " activation=" + to_string(c.activation) +
-         " pool=" + std::to_string(c.pool);
+         " pool=" + std::to_string(c.pool) + (c.stages > 1 ? " stages=" + std::to_string(c.stages) : "");
 }
 
 template <class T = float>
 Network<T> build_model(const ModelConfig& c) {
   require(c.classes > 1, "model: need at least two classes, got " + std::to_string(c.classes));
   require(c.pool >= 0, "model: pool must be >= 0, got " + std::to_string(c.pool));
+  require(c.stages >= 1, "model: need at least one stage, got " + std::to_string(c.stages));
+  const bool staged = c.stages > 1;
   Network<T> net;
-  net.template emplace<Conv2d<T>>(c.input.c, c.filters, c.kernel);
-  net.add(std::make_unique<ActivationLayer<T>>(c.activation));
   ResidualOptions ro;
   ro.activation = c.activation;
-  net.add(make_residual<T>(c.layout, c.layers, c.filters, c.kernel, ro));
+  Index width = c.filters;
+  net.template emplace<Conv2d<T>>(c.input.c, width, c.kernel, 1, same_padding, !staged);
+  for (Index s = 0; s < c.stages; ++s) {
+    if (s > 0) {
+      net.template emplace<Conv2d<T>>(width, 2 * width, 3, 2, 1, false);
+      width *= 2;
+    }
+    if (staged) net.template emplace<BatchNorm2d<T>>(width);
+    net.add(std::make_unique<ActivationLayer<T>>(c.activation));
+    net.add(make_residual<T>(c.layout, c.layers, width, c.kernel, ro));
+  }
+  const Shape before_pool = net.output_shape(c.input);
   if (c.pool > 0) {
-    require(c.pool <= c.input.h && c.pool <= c.input.w,
-            "model: pool " + std::to_string(c.pool) + " is larger than the input " + to_string(c.input));
+    require(c.pool <= before_pool.h && c.pool <= before_pool.w,
+            "model: pool " + std::to_string(c.pool) + " is larger than the image " + to_string(before_pool) +
+                " it pools");
     net.template emplace<MaxPool2d<T>>(c.pool);
   } else {
     net.template emplace<GlobalAvgPool<T>>();
