@@ -193,8 +193,10 @@ int main(int argc, char** argv) {
       return a == "--help" ? 0 : 2;
     }
   }
-  std::printf("libtorch %s, shallow %s, batch %ld, medians of %d rounds of >= %.0f ms each\n\n", TORCH_VERSION,
-              shallow::version, long(kBatch), s.rounds, s.min_ms);
+  std::printf("libtorch %s (oneDNN %s), shallow %s, batch %ld, OMP_WAIT_POLICY=%s, medians of %d rounds of >= %.0f ms each\n\n",
+              TORCH_VERSION, at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() ? "on" : "off",
+              shallow::version, long(kBatch), std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset",
+              s.rounds, s.min_ms);
 
   std::printf("| conv step (fwd + bwd-data + bwd-weights) | threads | shallow ms | libtorch ms | libtorch / shallow |\n");
   std::printf("|---|---|---|---|---|\n");
