@@ -30,7 +30,8 @@ std::string history_lines(const std::vector<EpochMetrics>& history) {
 // The weights, the optimizer state and the epoch: with the same flags, all
 // that determines the rest of a run. The rest is for shallow-predict and
 // for people.
-void save(const std::string& path, tools::Run& run, const cli::Parser& p, const Dataset& train) {
+void save(const std::string& path, tools::Run& run, const cli::Parser& p, const tools::Data& data) {
+  const Dataset& train = data.train;
   Checkpoint ck = capture(run.net, run.optimizer.get());
   ck.optimizer = p.text("optimizer");
   ck.metadata["epoch"] = std::to_string(run.history.back().epoch);
@@ -41,8 +42,8 @@ void save(const std::string& path, tools::Run& run, const cli::Parser& p, const 
   for (const auto& n : train.class_names) names += n + "\n";
   ck.metadata["class_names"] = names;
   ck.metadata["metrics"] = history_lines(run.history);
-  ck.metadata["mean"] = join_numbers(train.channel_mean());
-  ck.metadata["std"] = join_numbers(train.channel_std());
+  ck.metadata["mean"] = join_numbers(data.norm.mean);
+  ck.metadata["std"] = join_numbers(data.norm.stddev);
   save_checkpoint(path, ck);
 }
 
@@ -102,7 +103,7 @@ int main(int argc, char** argv) {
     const std::string save_path = p.text("save"), metrics_path = p.text("metrics");
     const int stop_after = int(p.integer("stop-after", 0, 1 << 20));
     tools::train_epochs(p, data, run, first, [&](tools::Run& r) {
-      if (!save_path.empty()) save(save_path, r, p, data.train);
+      if (!save_path.empty()) save(save_path, r, p, data);
       if (!metrics_path.empty()) write_file_atomically(metrics_path, history_lines(r.history));
       return r.history.back().epoch != stop_after;
     });

@@ -122,6 +122,7 @@ inline std::string data_dir(const cli::Parser& p) {
 // split, evaluated once at the end.
 struct Data {
   Dataset train, val, test;
+  ChannelStats norm;  // of train: every loader normalises with it
 };
 
 inline Data load_data(const cli::Parser& p) {
@@ -148,6 +149,7 @@ inline Data load_data(const cli::Parser& p) {
   }
   if (const Index n = p.integer("train-limit"); n > 0 && n < d.train.size()) d.train = d.train.take(n);
   if (const Index n = p.integer("val-limit"); n > 0 && n < d.val.size()) d.val = d.val.take(n);
+  d.norm = d.train.channel_stats();
   return d;
 }
 
@@ -210,15 +212,15 @@ inline std::unique_ptr<Optimizer<float>> make_optimizer(const cli::Parser& p, Ne
 
 namespace tools {
 
-inline LoaderOptions loader_options(const cli::Parser& p, const Dataset& train, bool training) {
+inline LoaderOptions loader_options(const cli::Parser& p, const Data& data, bool training) {
   LoaderOptions o;
   o.batch_size = p.integer("batch", 1, 1 << 20);
   o.shuffle = training;
   o.seed = static_cast<std::uint64_t>(p.integer("seed"));
-  o.mean = train.channel_mean();
-  o.stddev = train.channel_std();
+  o.mean = data.norm.mean;
+  o.stddev = data.norm.stddev;
   if (training && p.flag("augment")) {
-    o.crop_padding = train.shape.h >= 32 ? 4 : 2;
+    o.crop_padding = data.train.shape.h >= 32 ? 4 : 2;
     o.horizontal_flip = p.text("dataset") != "mnist";  // a mirrored digit is another glyph
   }
   return o;
@@ -276,8 +278,8 @@ inline Run make_run(const cli::Parser& p, const Dataset& train, Layout layout) {
 template <class OnEpoch>
 void train_epochs(const cli::Parser& p, const Data& data, Run& run, int first, OnEpoch on_epoch,
                   const std::string& metrics_path = "") {
-  DataLoader train(data.train, loader_options(p, data.train, true));
-  DataLoader val(data.val, loader_options(p, data.train, false));
+  DataLoader train(data.train, loader_options(p, data, true));
+  DataLoader val(data.val, loader_options(p, data, false));
   TrainOptions o;
   o.epochs = int(p.integer("epochs", 1, 1 << 20));
   o.clip_grad_norm = p.number("clip");
@@ -293,7 +295,7 @@ void train_epochs(const cli::Parser& p, const Data& data, Run& run, int first, O
 
 // Loss and accuracy of run's network on `set`, normalised as in training.
 inline EvalResult evaluate(const cli::Parser& p, const Data& data, Run& run, const Dataset& set) {
-  DataLoader loader(set, loader_options(p, data.train, false));
+  DataLoader loader(set, loader_options(p, data, false));
   return Trainer<float>(run.net, *run.optimizer).evaluate(loader);
 }
 

@@ -98,8 +98,9 @@ TEST_CASE("MNIST: the real files give the published counts, labels and pixels", 
   CHECK(crc_of(test.images) == 3838467927u);
   CHECK(std::accumulate(train.image(0), train.image(1), 0) == 27525);
   // The well-known normalisation constants.
-  CHECK(train.channel_mean()[0] == Approx(0.1307).margin(1e-4));
-  CHECK(train.channel_std()[0] == Approx(0.3081).margin(1e-4));
+  const ChannelStats norm = train.channel_stats();
+  CHECK(norm.mean[0] == Approx(0.1307).margin(1e-4));
+  CHECK(norm.stddev[0] == Approx(0.3081).margin(1e-4));
 }
 
 TEST_CASE("Fashion-MNIST: the Debian package's files read with their class names", "[data][real]") {
@@ -130,7 +131,7 @@ TEST_CASE("CIFAR-10: the real batches give the expected counts, labels and pixel
   CHECK(crc_of(train.images) == 3798869581u);
   CHECK(crc_of(test.images) == 2852626077u);
   CHECK(train.class_names[0] == "airplane");
-  const auto mean = train.channel_mean();
+  const auto mean = train.channel_stats().mean;
   CHECK(mean[0] == Approx(0.4914).margin(1e-4));
   CHECK(mean[2] == Approx(0.4465).margin(1e-4));
 }
@@ -337,8 +338,8 @@ TEST_CASE("Dataset: slices, and normalisation constants of a known image", "[dat
   d.classes = 2;
   d.images = {0, 255, 51, 51, 255, 0, 51, 51};
   d.labels = {0, 1};
-  CHECK(d.channel_mean() == std::vector<double>{0.5, 0.2});
-  const auto sd = d.channel_std();
+  CHECK(d.channel_stats().mean == std::vector<double>{0.5, 0.2});
+  const auto sd = d.channel_stats().stddev;
   CHECK(sd[0] == Approx(0.5));
   CHECK(sd[1] == 1.0);  // a constant channel keeps std 1 rather than dividing by zero
   const Dataset tail = d.slice(1, 2);

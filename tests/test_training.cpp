@@ -61,8 +61,9 @@ LoaderOptions shuffled(const Dataset& d, Index batch, bool augment = false) {
   o.batch_size = batch;
   o.shuffle = true;
   o.seed = 5;
-  o.mean = d.channel_mean();
-  o.stddev = d.channel_std();
+  const ChannelStats norm = d.channel_stats();
+  o.mean = norm.mean;
+  o.stddev = norm.stddev;
   o.crop_padding = augment ? 1 : 0;  // no flips: they would change the quadrant
   return o;
 }

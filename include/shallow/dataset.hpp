@@ -8,13 +8,17 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "error.hpp"
 #include "tensor.hpp"
 
 namespace shallow {
+
+// Per-channel mean and standard deviation of pixels scaled to [0, 1].
+struct ChannelStats {
+  std::vector<double> mean, stddev;
+};
 
 struct Dataset {
   std::string source;                    // where it was read from, for messages
@@ -43,13 +47,9 @@ struct Dataset {
   }
   Dataset take(Index n) const { return slice(0, std::min(n, size())); }
 
-  // Per-channel mean and standard deviation of the pixels scaled to [0, 1],
-  // the usual normalisation constants.
-  std::vector<double> channel_mean() const { return moments().first; }
-  std::vector<double> channel_std() const { return moments().second; }
-
- private:
-  std::pair<std::vector<double>, std::vector<double>> moments() const {
+  // The usual normalisation constants, in one pass over the pixels (a
+  // constant channel gets standard deviation 1, an empty dataset 0 and 1).
+  ChannelStats channel_stats() const {
     std::vector<double> mean(std::size_t(shape.c), 0.0), sd(std::size_t(shape.c), 1.0);
     const Index plane = shape.h * shape.w;
     if (size() == 0 || plane == 0) return {mean, sd};
