@@ -27,12 +27,26 @@ class Parser {
 
   // A flag that takes a value; `fallback` is shown in --help and used when absent.
   Parser& option(const std::string& name, const std::string& fallback, const std::string& help) {
-    flags_.push_back({name, fallback, help, false});
+    flags_.push_back({name, fallback, help, Kind::text});
+    return *this;
+  }
+  // A flag whose value is a whole number in [min, max], read by integer().
+  Parser& integer_option(const std::string& name, const std::string& fallback, const std::string& help,
+                         long long min = 0, long long max = std::numeric_limits<long long>::max()) {
+    flags_.push_back({name, fallback, help, Kind::integer, min, max});
+    return *this;
+  }
+  // A flag whose value is a finite number >= min, read by number().
+  Parser& number_option(const std::string& name, const std::string& fallback, const std::string& help,
+                        double min = 0) {
+    Flag f{name, fallback, help, Kind::number};
+    f.min_number = min;
+    flags_.push_back(f);
     return *this;
   }
   // A flag without a value.
   Parser& toggle(const std::string& name, const std::string& help) {
-    flags_.push_back({name, "", help, true});
+    flags_.push_back({name, "", help, Kind::toggle});
     return *this;
   }
 
@@ -57,7 +71,7 @@ class Parser {
       }
       const Flag* f = find(name);
       if (!f) throw UsageError("unknown flag --" + name + " (see --help)");
-      if (f->is_toggle) {
+      if (f->kind == Kind::toggle) {
         if (inline_value) throw UsageError("--" + name + " takes no value");
         values_[name] = "1";
         continue;
@@ -90,8 +104,9 @@ class Parser {
     return declared(name).fallback;
   }
 
-  long long integer(const std::string& name, long long min = 0,
-                    long long max = std::numeric_limits<long long>::max()) const {
+  long long integer(const std::string& name) const {
+    const Flag& f = declared(name, Kind::integer);
+    const long long min = f.min_integer, max = f.max_integer;
     const std::string s = text(name);
     long long v = 0;
     auto res = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -103,7 +118,8 @@ class Parser {
     return v;
   }
 
-  double number(const std::string& name, double min = 0) const {
+  double number(const std::string& name) const {
+    const double min = declared(name, Kind::number).min_number;
     const std::string s = text(name);
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
@@ -113,22 +129,34 @@ class Parser {
     return v;
   }
 
+  // Reads every numeric flag once, so that a bad value is reported before
+  // any slow work starts.
+  void check() const {
+    for (const auto& f : flags_) {
+      if (f.kind == Kind::integer) integer(f.name);
+      if (f.kind == Kind::number) number(f.name);
+    }
+  }
+
   const std::vector<std::string>& positional() const { return positional_; }
 
   void print_help() const {
     std::printf("usage: %s [flags]\n\n%s\n\nflags:\n", program_.c_str(), summary_.c_str());
     for (const auto& f : flags_) {
-      std::string left = "  --" + f.name + (f.is_toggle ? "" : " " + placeholder(f));
+      std::string left = "  --" + f.name + (f.kind == Kind::toggle ? "" : " " + placeholder(f));
       std::printf("%-28s %s", left.c_str(), f.help.c_str());
-      if (!f.is_toggle && !f.fallback.empty()) std::printf(" (default: %s)", f.fallback.c_str());
+      if (f.kind != Kind::toggle && !f.fallback.empty()) std::printf(" (default: %s)", f.fallback.c_str());
       std::printf("\n");
     }
   }
 
  private:
+  enum class Kind { text, integer, number, toggle };
   struct Flag {
     std::string name, fallback, help;
-    bool is_toggle;
+    Kind kind;
+    long long min_integer = 0, max_integer = 0;
+    double min_number = 0;
   };
   static std::string placeholder(const Flag& f) {
     std::string p;
@@ -144,6 +172,11 @@ class Parser {
     const Flag* f = find(name);
     if (!f) throw std::logic_error("cli: flag --" + name + " was never declared");
     return *f;
+  }
+  const Flag& declared(const std::string& name, Kind kind) const {
+    const Flag& f = declared(name);
+    if (f.kind != kind) throw std::logic_error("cli: flag --" + name + " is not declared with that type");
+    return f;
   }
 
   std::string program_, summary_;

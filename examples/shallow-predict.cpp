@@ -47,10 +47,11 @@ int main(int argc, char** argv) {
   cli::Parser p("shallow-predict", "Classifies images with a shallow-train checkpoint.\n"
                                    "usage: shallow-predict --model FILE [--top K] IMAGE...");
   p.option("model", "", "checkpoint written by shallow-train --save")
-      .option("top", "3", "how many classes to print per image")
-      .option("threads", "0", "threads (0: all cores)");
+      .integer_option("top", "3", "how many classes to print per image", 1, 1000)
+      .integer_option("threads", "0", "threads (0: all cores)", 0, 1024);
   return tools::run_tool("shallow-predict", [&] {
     if (!p.parse(argc, argv)) return 0;
+    p.check();
     tools::set_threads(p);
     const std::string path = p.text("model");
     if (path.empty()) throw cli::UsageError("--model FILE is required");
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
     if (net.output_shape(input) != Shape{Index(names.size()), 1, 1})
       throw FormatError(path, "the network's output does not match its " + std::to_string(names.size()) +
                                   " class names");
-    const Index top = std::min<Index>(p.integer("top", 1, 1000), Index(names.size()));
+    const Index top = std::min<Index>(p.integer("top"), Index(names.size()));
 
     Tensor4<float> x(1, input.c, input.h, input.w);
     int failures = 0;

@@ -105,16 +105,17 @@ int main(int argc, char** argv) {
   for (const auto& a : sweep::axes_defaults) p.option(a.name, a.values, std::string("comma list of ") + a.name);
   p.option("grid", "", "JSON file with the axes")
       .option("builtin", "", "fig3 | fig4 | fig5 | all: the paper's grids")
-      .option("train-limit", "0", "train on the first N training images (0: all)")
-      .option("val-limit", "0", "validate on the first N test images (0: all)")
+      .integer_option("train-limit", "0", "train on the first N training images (0: all)")
+      .integer_option("val-limit", "0", "validate on the first N test images (0: all)")
       .option("data", "", "directory holding <dataset>/ directories (default: $SHALLOW_DATA)")
-      .option("threads", "0", "threads per run (0: all cores)")
+      .integer_option("threads", "0", "threads per run (0: all cores)", 0, 1024)
       .option("out", "sweep.csv", "CSV of finished runs: read to resume, rewritten atomically after each run")
       .option("shard", "0/1", "i/n: run only configurations k with k % n == i")
       .toggle("list", "print the shard's configurations (and which are done) without running")
       .option("merge", "", "OUT: write the union of the CSV files given after the flags to OUT, and exit");
   return tools::run_tool("shallow-sweep", [&] {
     if (!p.parse(argc, argv)) return 0;
+    p.check();
     if (!p.text("merge").empty()) return merge(p);
     if (!p.positional().empty()) throw cli::UsageError("unexpected argument '" + p.positional()[0] + "'");
     tools::set_threads(p);

@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
       .option("save", "", "checkpoint file, replaced atomically after every epoch")
       .option("resume", "", "continue from this checkpoint (give the same flags as the first run)")
       .option("metrics", "", "JSON lines, one per epoch of this run, rewritten atomically after every epoch")
-      .option("stop-after", "0", "stop after this epoch as if interrupted, to --resume later (0: run to --epochs)");
+      .integer_option("stop-after", "0", "stop after this epoch as if interrupted, to --resume later (0: run to --epochs)",
+                      0, 1 << 20);
   return tools::run_tool("shallow-train", [&] {
     if (!p.parse(argc, argv)) return 0;
     tools::apply_recipe(p);
@@ -101,7 +102,7 @@ int main(int argc, char** argv) {
       std::printf("resumed from %s after epoch %d\n", p.text("resume").c_str(), first - 1);
     }
     const std::string save_path = p.text("save"), metrics_path = p.text("metrics");
-    const int stop_after = int(p.integer("stop-after", 0, 1 << 20));
+    const int stop_after = int(p.integer("stop-after"));
     tools::train_epochs(p, data, run, first, [&](tools::Run& r) {
       if (!save_path.empty()) save(save_path, r, p, data);
       if (!metrics_path.empty()) write_file_atomically(metrics_path, history_lines(r.history));

@@ -42,31 +42,31 @@ inline void declare_training_flags(cli::Parser& p) {
       .option("data", "", "dataset directory (default: $SHALLOW_DATA/<dataset>, or the Debian package for "
                           "fashion-mnist)")
       .option("val-data", "", "for --dataset folder: directory of validation images")
-      .option("image-size", "32", "for --dataset folder: images are resized to this square size")
-      .option("channels", "3", "for --dataset folder: 1 (grey) or 3 (RGB)")
-      .option("layers", "8", "residual layers N (per stage)")
-      .option("filters", "16", "filters F per layer")
-      .option("kernel", "3", "kernel size k")
+      .integer_option("image-size", "32", "for --dataset folder: images are resized to this square size")
+      .integer_option("channels", "3", "for --dataset folder: 1 (grey) or 3 (RGB)", 1, 3)
+      .integer_option("layers", "8", "residual layers N (per stage)", 1, 4096)
+      .integer_option("filters", "16", "filters F per layer", 1, 4096)
+      .integer_option("kernel", "3", "kernel size k", 1, 63)
       .option("activation", "relu", "relu | leaky_relu | tanh | sigmoid | identity")
-      .option("stages", "1", "stages: each after the first halves the image and doubles the width (strided conv, "
-                             "batch norm) before its own N residual layers")
-      .option("pool", "4", "max-pool window before the classifier (0: global average pool)")
-      .option("epochs", "1", "epochs")
-      .option("batch", "64", "batch size")
+      .integer_option("stages", "1", "stages: each after the first halves the image and doubles the width (strided conv, "
+                             "batch norm) before its own N residual layers", 1, 16)
+      .integer_option("pool", "4", "max-pool window before the classifier (0: global average pool)", 0, 4096)
+      .integer_option("epochs", "1", "epochs", 1, 1 << 20)
+      .integer_option("batch", "64", "batch size", 1, 1 << 20)
       .option("optimizer", "adam", "sgd | adam | adamw")
-      .option("lr", "0.001", "learning rate")
-      .option("momentum", "0.9", "SGD momentum")
-      .option("weight-decay", "0", "weight decay")
+      .number_option("lr", "0.001", "learning rate")
+      .number_option("momentum", "0.9", "SGD momentum")
+      .number_option("weight-decay", "0", "weight decay")
       .option("schedule", "constant", "constant | step:S:G | cosine | warmup:W+<schedule> (per epoch)")
-      .option("clip", "0", "clip the global gradient norm to this (0: off)")
+      .number_option("clip", "0", "clip the global gradient norm to this (0: off)")
       .toggle("augment", "random crop (padding 2, or 4 for images of 32 rows or more) and horizontal flip "
                          "(no flip for mnist)")
-      .option("holdout", "0", "validate on the last N training images (kept out of training); the test set is "
+      .integer_option("holdout", "0", "validate on the last N training images (kept out of training); the test set is "
                               "then evaluated once, at the end")
-      .option("train-limit", "0", "use only the first N training images (0: all)")
-      .option("val-limit", "0", "use only the first N validation images (0: all)")
-      .option("seed", "1", "seed for initialisation, shuffling and augmentation")
-      .option("threads", "0", "threads (0: all cores)")
+      .integer_option("train-limit", "0", "use only the first N training images (0: all)")
+      .integer_option("val-limit", "0", "use only the first N validation images (0: all)")
+      .integer_option("seed", "1", "seed for initialisation, shuffling and augmentation")
+      .integer_option("threads", "0", "threads (0: all cores)", 0, 1024)
       .toggle("quiet", "no progress bar");
 }
 
@@ -136,13 +136,16 @@ inline Data load_data(const cli::Parser& p) {
     d.val = load_cifar10(dir, false);
   } else if (dataset == "folder") {
     if (p.text("val-data").empty()) throw cli::UsageError("--dataset folder needs --val-data DIR too");
-    const Index size = p.integer("image-size", 1, 4096), channels = p.integer("channels", 1, 3);
+    const Index size = p.integer("image-size"), channels = p.integer("channels");
     d.train = load_image_folder(dir, channels, size, size);
     d.val = load_image_folder(p.text("val-data"), channels, size, size, d.train.class_names);
   } else {
     throw cli::UsageError("unknown dataset '" + dataset + "' (mnist, fashion-mnist, cifar10, folder)");
   }
-  if (const Index h = p.integer("holdout", 0, d.train.size() - 1); h > 0) {
+  if (const Index h = p.integer("holdout"); h > 0) {
+    if (h >= d.train.size())
+      throw cli::UsageError("--holdout " + std::to_string(h) + " leaves no training images of " +
+                            std::to_string(d.train.size()));
     d.test = std::move(d.val);
     d.val = d.train.slice(d.train.size() - h, d.train.size());
     d.train = d.train.take(d.train.size() - h);
@@ -158,12 +161,12 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
   c.input = train.shape;
   c.classes = train.classes;
   c.layout = layout;
-  c.layers = p.integer("layers", 1, 4096);
-  c.filters = p.integer("filters", 1, 4096);
-  c.kernel = p.integer("kernel", 1, 63);
+  c.layers = p.integer("layers");
+  c.filters = p.integer("filters");
+  c.kernel = p.integer("kernel");
   c.activation = parsed(p, "activation", [](const std::string& s) { return parse_activation(s); });
-  c.pool = p.integer("pool", 0, 4096);
-  c.stages = p.integer("stages", 1, 16);
+  c.pool = p.integer("pool");
+  c.stages = p.integer("stages");
   c.seed = static_cast<std::uint64_t>(p.integer("seed"));
   return c;
 }
@@ -171,16 +174,9 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
 // Reads every training flag once, before the data (which takes seconds to
 // load), so a bad value is reported at once.
 inline void check_flags(const cli::Parser& p) {
+  p.check();
   model_config(p, Dataset{}, Layout::parallel);
-  const double lr = p.number("lr");
-  const int epochs = int(p.integer("epochs", 1, 1 << 20));
-  parsed(p, "schedule", [&](const std::string& s) { return parse_schedule(s, lr, epochs); });
-  p.integer("batch", 1, 1 << 20);
-  p.integer("train-limit");
-  p.integer("val-limit");
-  p.integer("holdout");
-  p.integer("threads", 0, 1024);
-  for (const char* name : {"momentum", "weight-decay", "clip"}) p.number(name);
+  parsed(p, "schedule", [&](const std::string& s) { return parse_schedule(s, p.number("lr"), int(p.integer("epochs"))); });
 }
 
 inline std::unique_ptr<Optimizer<float>> make_optimizer(const cli::Parser& p, Network<float>& net) {
@@ -214,7 +210,7 @@ namespace tools {
 
 inline LoaderOptions loader_options(const cli::Parser& p, const Data& data, bool training) {
   LoaderOptions o;
-  o.batch_size = p.integer("batch", 1, 1 << 20);
+  o.batch_size = p.integer("batch");
   o.shuffle = training;
   o.seed = static_cast<std::uint64_t>(p.integer("seed"));
   o.mean = data.norm.mean;
@@ -253,7 +249,7 @@ int run_tool(const char* name, Body body) {
 }
 
 inline void set_threads(const cli::Parser& p) {
-  if (const int t = int(p.integer("threads", 0, 1024)); t > 0) set_num_threads(t);
+  if (const int t = int(p.integer("threads")); t > 0) set_num_threads(t);
 }
 
 struct Run {
@@ -267,7 +263,7 @@ inline Run make_run(const cli::Parser& p, const Dataset& train, Layout layout) {
   Run r{build_model<float>(model_config(p, train, layout)), nullptr, LrSchedule::constant(p.number("lr")), {}};
   r.optimizer = make_optimizer(p, r.net);
   const double lr = p.number("lr");
-  const int epochs = int(p.integer("epochs", 1));
+  const int epochs = int(p.integer("epochs"));
   r.schedule = parsed(p, "schedule", [&](const std::string& s) { return parse_schedule(s, lr, epochs); });
   return r;
 }
@@ -281,7 +277,7 @@ void train_epochs(const cli::Parser& p, const Data& data, Run& run, int first, O
   DataLoader train(data.train, loader_options(p, data, true));
   DataLoader val(data.val, loader_options(p, data, false));
   TrainOptions o;
-  o.epochs = int(p.integer("epochs", 1, 1 << 20));
+  o.epochs = int(p.integer("epochs"));
   o.clip_grad_norm = p.number("clip");
   o.progress = !p.flag("quiet");
   o.metrics_path = metrics_path;
