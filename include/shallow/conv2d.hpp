@@ -149,19 +149,11 @@ class Conv2d : public Layer<T> {
     if (dx) ensure_shape_like(*dx, x);
     prepare(g);
     if (planes_) return backward_planes(x, dy, dx, g, before, after);
-    int team = 1;
-#pragma omp parallel
-    {
-      const int tid = thread_id();
-#pragma omp master
-      team = team_size();
-      const Range r = share(n, tid, team_size());
+    in_shares(n, [&](int tid, Range r) {
       MatrixR<T>& col = col_[tid];
       MatrixR<T>& dcol = dcol_[tid];
       MatrixR<T>& dw = dw_[tid];
       VectorX<T>& db = db_[tid];
-      dw.setZero();
-      db.setZero();
       for (Index i = r.begin; i < r.end; ++i) {
         before(i);
         const T* xi = x.data() + i * g.in_size();
@@ -182,8 +174,7 @@ class Conv2d : public Layer<T> {
         if (has_bias_) db += dyi.rowwise().sum();
         after(i);
       }
-    }
-    reduce_partials(team);
+    });
   }
 
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
@@ -274,23 +265,13 @@ class Conv2d : public Layer<T> {
                   return weight_(o, (c * k_ + k_ - 1 - ky) * k_ + k_ - 1 - kx);
                 },
                 packed_.data());
-    const Index n = x.dimension(0);
-    int team = 1;
-#pragma omp parallel
-    {
-      const int tid = thread_id();
-#pragma omp master
-      team = team_size();
-      const Range r = share(n, tid, team_size());
+    in_shares(x.dimension(0), [&](int tid, Range r) {
       T* xp = xplanes_[tid].data();
       // Shifted so that the gradient rows, read at the origin, are aligned.
       T* dp = dplanes_[tid].data() + (lanes - plane_.origin(top, left) % lanes) % lanes;
-      MatrixR<T>& dw = dw_[tid];
       VectorX<T>& dwv = dwv_[tid];
       VectorX<T>& db = db_[tid];
-      dw.setZero();
       dwv.setZero();
-      db.setZero();
       for (Index i = r.begin; i < r.end; ++i) {
         before(i);
         const T* dyi = dy.data() + i * out_ * g.cols();
@@ -309,9 +290,8 @@ class Conv2d : public Layer<T> {
         }
         after(i);
       }
-      sum_lanes(dwv.data(), dw.size(), dw.data());
-    }
-    reduce_partials(team);
+      sum_lanes(dwv.data(), dw_[tid].size(), dw_[tid].data());
+    });
   }
 
   // Copies one computed plane without its junk columns, adding b.
@@ -320,8 +300,22 @@ class Conv2d : public Layer<T> {
       for (Index x = 0; x < plane_.width; ++x) out[x] = plane[x] + b;
   }
 
-  // Adds the per-thread partial sums in thread order: reproducible results.
-  void reduce_partials(int team) {
+  // The backward passes' parallel loop: body(tid, images) runs on every
+  // thread of a team over a fixed share of the n images, accumulating into
+  // that thread's zeroed partial sums dw_[tid] and db_[tid], which are then
+  // added in thread order, so results are reproducible at a thread count.
+  template <class Body>
+  void in_shares(Index n, Body body) {
+    int team = 1;
+#pragma omp parallel
+    {
+      const int tid = thread_id();
+#pragma omp master
+      team = team_size();
+      dw_[tid].setZero();
+      db_[tid].setZero();
+      body(tid, share(n, tid, team_size()));
+    }
     for (int t = 0; t < team; ++t) {
       weight_grad_ += dw_[t];
       if (has_bias_) bias_grad_ += db_[t];
