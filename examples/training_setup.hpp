@@ -27,12 +27,12 @@ struct Recipe {
   const char* settings;  // flag=value pairs
 };
 inline const Recipe recipes[] = {
-    {"mnist", "dataset=mnist layers=8 filters=16 kernel=3 pool=4 epochs=6 batch=64 optimizer=adam lr=0.002 "
-              "schedule=cosine augment=1"},
-    {"fashion-mnist", "dataset=fashion-mnist layers=8 filters=16 kernel=3 pool=2 epochs=8 batch=64 "
+    {"mnist", "dataset=mnist stages=3 layers=2 filters=16 kernel=3 pool=0 epochs=6 batch=64 optimizer=adam "
+              "lr=0.002 schedule=cosine augment=1"},
+    {"fashion-mnist", "dataset=fashion-mnist stages=3 layers=2 filters=16 kernel=3 pool=0 epochs=10 batch=64 "
                       "optimizer=adam lr=0.002 schedule=cosine augment=1"},
-    {"cifar10", "dataset=cifar10 layers=8 filters=16 kernel=3 pool=4 epochs=6 batch=64 optimizer=adam "
-                "lr=0.002 schedule=cosine augment=1 holdout=5000"},
+    {"cifar10", "dataset=cifar10 stages=3 layers=3 filters=24 kernel=3 pool=0 epochs=15 batch=64 optimizer=adamw "
+                "lr=0.002 weight-decay=0.05 schedule=warmup:1+cosine augment=1 holdout=5000"},
     {"demo", "layers=8 filters=16 kernel=3 pool=4 epochs=2 batch=64 optimizer=adam lr=0.002 schedule=cosine"},
 };
 

@@ -45,6 +45,17 @@ diff <(strip_times "$work/whole.jsonl") <(strip_times "$work/parts.jsonl") ||
   fail "the resumed run's metrics differ from the uninterrupted run's"
 [ "$(wc -l <"$work/whole.jsonl")" -eq 3 ] || fail "expected 3 metrics lines"
 
+# The mnist recipe's staged network (batch norm buffers in the checkpoint)
+# resumes exactly too.
+staged=(--recipe mnist --train-limit 256 --val-limit 128 --epochs 2 --threads 2 --quiet)
+"$bin/shallow-train" "${staged[@]}" --metrics "$work/staged-whole.jsonl" >"$work/staged.out" 2>&1
+grep -q "stages=3" "$work/staged.out" || fail "--recipe mnist did not build the staged network: $(cat "$work/staged.out")"
+"$bin/shallow-train" "${staged[@]}" --save "$work/s.ckpt" --metrics "$work/staged-parts.jsonl" --stop-after 1 \
+  >/dev/null 2>&1
+"$bin/shallow-train" "${staged[@]}" --resume "$work/s.ckpt" --metrics "$work/staged-parts.jsonl" >/dev/null 2>&1
+diff <(strip_times "$work/staged-whole.jsonl") <(strip_times "$work/staged-parts.jsonl") ||
+  fail "the resumed staged run's metrics differ from the uninterrupted run's"
+
 # Three test digits as PGM images: shallow-predict prints top-k for each.
 gzip -dc "$SHALLOW_DATA/mnist/t10k-images-idx3-ubyte.gz" >"$work/t10k"
 tail -c +17 "$work/t10k" | head -c $((3 * 784)) >"$work/px" || true  # head closes the pipe early
