@@ -90,12 +90,15 @@ class Parser {
     for (auto& f : flags_)
       if (f.name == name) {
         f.fallback = value;
+        f.replaced = true;
         return;
       }
     throw std::logic_error("cli: flag --" + name + " was never declared");
   }
 
   bool given(const std::string& name) const { return values_.count(name) != 0; }
+  // Given, or set by set_fallback: chosen rather than left at its default.
+  bool chosen(const std::string& name) const { return given(name) || declared(name).replaced; }
   bool flag(const std::string& name) const { return given(name) || declared(name).fallback == "1"; }
 
   std::string text(const std::string& name) const {
@@ -157,6 +160,7 @@ class Parser {
     Kind kind;
     long long min_integer = 0, max_integer = 0;
     double min_number = 0;
+    bool replaced = false;  // by set_fallback
   };
   static std::string placeholder(const Flag& f) {
     std::string p;

@@ -1,10 +1,12 @@
-// shallow-train: trains the paper's network in one layout, with a checkpoint
+// shallow-train: trains the paper's network (or its staged form) in one layout, with a checkpoint
 // after every epoch and exact resumption.
 //
 // The network (see include/shallow/model.hpp): conv2d (input channels -> F,
 // k x k, 'same') + activation, then N residual layers of F filters (k x k)
 // in the chosen layout, then max-pool P x P (or global average pooling with
-// --pool 0), flatten, and a dense layer to the classes. Softmax
+// --pool 0), flatten, and a dense layer to the classes. With --stages S > 1,
+// S such residual stacks, each later one behind a stride-2 conv that doubles
+// the width, with batch norm after every conv outside the stacks. Softmax
 // cross-entropy loss.
 #include <cstdio>
 #include <sstream>

@@ -42,7 +42,7 @@ inline void declare_training_flags(cli::Parser& p) {
       .option("data", "", "dataset directory (default: $SHALLOW_DATA/<dataset>, or the Debian package for "
                           "fashion-mnist)")
       .option("val-data", "", "for --dataset folder: directory of validation images")
-      .integer_option("image-size", "32", "for --dataset folder: images are resized to this square size")
+      .integer_option("image-size", "32", "for --dataset folder: images are resized to this square size", 1, 4096)
       .integer_option("channels", "3", "for --dataset folder: 1 (grey) or 3 (RGB)", 1, 3)
       .integer_option("layers", "8", "residual layers N (per stage)", 1, 4096)
       .integer_option("filters", "16", "filters F per layer", 1, 4096)
@@ -167,6 +167,10 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
   c.activation = parsed(p, "activation", [](const std::string& s) { return parse_activation(s); });
   c.pool = p.integer("pool");
   c.stages = p.integer("stages");
+  if (c.filters << (c.stages - 1) > 4096)
+    throw cli::UsageError("--filters " + std::to_string(c.filters) + " doubled over --stages " +
+                          std::to_string(c.stages) + " gives " + std::to_string(c.filters << (c.stages - 1)) +
+                          " channels; at most 4096");
   c.seed = static_cast<std::uint64_t>(p.integer("seed"));
   return c;
 }
@@ -198,7 +202,7 @@ inline std::unique_ptr<Optimizer<float>> make_optimizer(const cli::Parser& p, Ne
   if (name == "adamw") {
     AdamWOptions o;
     o.lr = lr;
-    if (p.given("weight-decay")) o.weight_decay = wd;
+    if (p.chosen("weight-decay")) o.weight_decay = wd;  // else AdamW's own default
     return std::make_unique<AdamW<float>>(net.parameters(), o);
   }
   throw cli::UsageError("unknown optimizer '" + name + "' (sgd, adam, adamw)");

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -185,7 +186,12 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--rounds") {
-      s.rounds = int(arg(argc, argv, i));
+      const double r = arg(argc, argv, i);
+      if (r != std::floor(r) || r > 1000) {
+        std::fprintf(stderr, "compare_torch: --rounds needs a whole number from 1 to 1000, got '%s'\n", argv[i]);
+        return 2;
+      }
+      s.rounds = int(r);
     } else if (a == "--min-ms") {
       s.min_ms = arg(argc, argv, i);
     } else {

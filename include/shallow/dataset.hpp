@@ -47,8 +47,9 @@ struct Dataset {
   }
   Dataset take(Index n) const { return slice(0, std::min(n, size())); }
 
-  // The usual normalisation constants, in one pass over the pixels (a
-  // constant channel gets standard deviation 1, an empty dataset 0 and 1).
+  // The usual normalisation constants, both from one histogram of each
+  // channel (a constant channel gets standard deviation 1, an empty dataset
+  // 0 and 1).
   ChannelStats channel_stats() const {
     std::vector<double> mean(std::size_t(shape.c), 0.0), sd(std::size_t(shape.c), 1.0);
     const Index plane = shape.h * shape.w;
