@@ -116,27 +116,13 @@ void BM_ResidualStep(benchmark::State& state) {
   });
 }
 
-// The demo's MNIST network (model.hpp: conv 1->16, 8 residual layers of 16
-// filters k3, max-pool 4, dense) trained with Adam: zero_grad, forward, loss,
-// backward, step. Args: layout (0 sequential, 1 parallel), threads. GFLOP/s
-// counts the convolutions only.
+// The demo's MNIST network step (bench_common.hpp). Args: layout (0
+// sequential, 1 parallel), threads. GFLOP/s counts the convolutions only.
 void BM_NetworkStep(benchmark::State& state) {
-  ModelConfig config;
-  config.layout = state.range(0) == 0 ? Layout::sequential : Layout::parallel;
   set_num_threads(int(state.range(1)));
-  Network<float> net = build_model<float>(config);
-  Adam<float> opt(net.parameters(), AdamOptions{});
-  SoftmaxCrossEntropy<float> loss;
-  const Tensor4<float> x = random_batch(kBatch, 1, 28, 28);
-  std::vector<int> labels(kBatch);
-  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = int(i % 10);
+  MnistNetworkStep step(state.range(0) == 0 ? Layout::sequential : Layout::parallel, kBatch);
   const double flops = 3 * (conv_flops(1, 16, 28 * 28, 3) + 8 * conv_flops(16, 16, 28 * 28, 3));
-  run(state, flops, [&] {
-    opt.zero_grad();
-    benchmark::DoNotOptimize(loss.forward(net.forward(x), labels));
-    net.backward(loss.backward());
-    opt.step();
-  });
+  run(state, flops, [&] { step(); });
 }
 
 void conv_shapes(benchmark::internal::Benchmark* b) {

@@ -39,9 +39,7 @@ class Parser {
   // A flag whose value is a finite number >= min, read by number().
   Parser& number_option(const std::string& name, const std::string& fallback, const std::string& help,
                         double min = 0) {
-    Flag f{name, fallback, help, Kind::number};
-    f.min_number = min;
-    flags_.push_back(f);
+    flags_.push_back({name, fallback, help, Kind::number, 0, 0, min});
     return *this;
   }
   // A flag without a value.

@@ -167,10 +167,9 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
   c.activation = parsed(p, "activation", [](const std::string& s) { return parse_activation(s); });
   c.pool = p.integer("pool");
   c.stages = p.integer("stages");
-  if (c.filters << (c.stages - 1) > 4096)
+  if (const Index widest = c.filters << (c.stages - 1); widest > 4096)
     throw cli::UsageError("--filters " + std::to_string(c.filters) + " doubled over --stages " +
-                          std::to_string(c.stages) + " gives " + std::to_string(c.filters << (c.stages - 1)) +
-                          " channels; at most 4096");
+                          std::to_string(c.stages) + " gives " + std::to_string(widest) + " channels; at most 4096");
   c.seed = static_cast<std::uint64_t>(p.integer("seed"));
   return c;
 }

@@ -138,31 +138,18 @@ struct TorchNet : torch::nn::Module {
 };
 
 Medians network_step(const Settings& s, shallow::Layout layout) {
-  shallow::ModelConfig config;
-  config.layout = layout;
-  shallow::Network<float> net = shallow::build_model<float>(config);
-  shallow::Adam<float> opt(net.parameters(), shallow::AdamOptions{});
-  shallow::SoftmaxCrossEntropy<float> loss;
-  const shallow::Tensor4<float> x = random_batch(kBatch, 1, 28, 28);
-  std::vector<int> labels(kBatch);
-  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = int(i % 10);
-  auto ours = [&] {
-    opt.zero_grad();
-    loss.forward(net.forward(x), labels);
-    net.backward(loss.backward());
-    opt.step();
-  };
-
+  MnistNetworkStep ours(layout, kBatch);
+  const shallow::ModelConfig config;  // the network MnistNetworkStep builds
   TorchNet tnet(layout == shallow::Layout::parallel, int(config.layers), int(config.filters));
   torch::optim::Adam topt(tnet.parameters(), torch::optim::AdamOptions(1e-3));
-  const torch::Tensor tx = to_torch(x);
-  const torch::Tensor tlabels = torch::tensor(std::vector<int64_t>(labels.begin(), labels.end()));
+  const torch::Tensor tx = to_torch(ours.input());
+  const torch::Tensor tlabels = torch::tensor(std::vector<int64_t>(ours.labels().begin(), ours.labels().end()));
   auto theirs = [&] {
     topt.zero_grad();
     torch::nn::functional::cross_entropy(tnet.forward(tx), tlabels).backward();
     topt.step();
   };
-  return compare(s, ours, theirs);
+  return compare(s, [&] { ours(); }, theirs);
 }
 
 double arg(int argc, char** argv, int& i) {
