@@ -31,7 +31,7 @@ inline const Recipe recipes[] = {
               "lr=0.002 schedule=cosine augment=1"},
     {"fashion-mnist", "dataset=fashion-mnist stages=3 layers=2 filters=16 kernel=3 pool=0 epochs=10 batch=64 "
                       "optimizer=adam lr=0.002 schedule=cosine augment=1"},
-    {"cifar10", "dataset=cifar10 stages=3 layers=3 filters=24 kernel=3 pool=0 epochs=15 batch=64 optimizer=adamw "
+    {"cifar10", "dataset=cifar10 stages=3 layers=3 filters=24 kernel=3 pool=0 epochs=25 batch=64 optimizer=adamw "
                 "lr=0.002 weight-decay=0.05 schedule=warmup:1+cosine augment=1 holdout=5000"},
     {"demo", "layers=8 filters=16 kernel=3 pool=4 epochs=2 batch=64 optimizer=adam lr=0.002 schedule=cosine"},
 };
