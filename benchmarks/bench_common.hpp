@@ -1,5 +1,5 @@
-// What the benchmark programs share: their input data and the demo
-// network's training step.
+// What the benchmark programs share: their input data and whole-network
+// training steps.
 #pragma once
 
 #include <vector>
@@ -14,20 +14,19 @@ inline shallow::Tensor4<float> random_batch(shallow::Index n, shallow::Index c, 
   return x;
 }
 
-// The demo's MNIST network (build_model's defaults: conv 1->16, ReLU, 8
-// residual layers of 16 filters k3, max-pool 4, dense) and one Adam training
-// step on a fixed batch: zero_grad, forward, loss, backward, step.
-class MnistNetworkStep {
+// One Adam training step of a build_model network on a fixed batch of random
+// images: zero_grad, forward, loss, backward, step.
+class NetworkStep {
  public:
-  MnistNetworkStep(shallow::Layout layout, shallow::Index batch)
-      : net_(shallow::build_model<float>(config_for(layout))),
+  NetworkStep(const shallow::ModelConfig& config, shallow::Index batch)
+      : net_(shallow::build_model<float>(config)),
         opt_(net_.parameters(), shallow::AdamOptions{}),
-        x_(random_batch(batch, 1, 28, 28)),
+        x_(random_batch(batch, config.input.c, config.input.h, config.input.w)),
         labels_(std::size_t(batch)) {
-    for (std::size_t i = 0; i < labels_.size(); ++i) labels_[i] = int(i % 10);
+    for (std::size_t i = 0; i < labels_.size(); ++i) labels_[i] = int(i % std::size_t(config.classes));
   }
-  MnistNetworkStep(const MnistNetworkStep&) = delete;  // opt_ holds views into net_
-  MnistNetworkStep& operator=(const MnistNetworkStep&) = delete;
+  NetworkStep(const NetworkStep&) = delete;  // opt_ holds views into net_
+  NetworkStep& operator=(const NetworkStep&) = delete;
 
   void operator()() {
     opt_.zero_grad();
@@ -40,15 +39,30 @@ class MnistNetworkStep {
   const std::vector<int>& labels() const { return labels_; }
 
  private:
-  static shallow::ModelConfig config_for(shallow::Layout layout) {
-    shallow::ModelConfig c;
-    c.layout = layout;
-    return c;
-  }
-
   shallow::Network<float> net_;
   shallow::Adam<float> opt_;
   shallow::SoftmaxCrossEntropy<float> loss_;
   shallow::Tensor4<float> x_;
   std::vector<int> labels_;
 };
+
+// The demo's MNIST network: build_model's defaults (conv 1->16, ReLU, 8
+// residual layers of 16 filters k3, max-pool 4, dense).
+inline shallow::ModelConfig mnist_network(shallow::Layout layout) {
+  shallow::ModelConfig c;
+  c.layout = layout;
+  return c;
+}
+
+// The network of shallow-train's cifar10 recipe: three stages of 3 residual
+// layers at 32x32, 16x16 and 8x8 with 24, 48 and 96 filters.
+inline shallow::ModelConfig cifar_network(shallow::Layout layout) {
+  shallow::ModelConfig c;
+  c.input = {3, 32, 32};
+  c.layout = layout;
+  c.stages = 3;
+  c.layers = 3;
+  c.filters = 24;
+  c.pool = 0;
+  return c;
+}

@@ -116,13 +116,31 @@ void BM_ResidualStep(benchmark::State& state) {
   });
 }
 
-// The demo's MNIST network step (bench_common.hpp). Args: layout (0
+// The convolution flops of one training step of a build_model network.
+double network_flops(const ModelConfig& c) {
+  Index width = c.filters, h = c.input.h, w = c.input.w;
+  double flops = conv_flops(c.input.c, width, h * w, c.kernel);
+  for (Index s = 0; s < c.stages; ++s) {
+    if (s > 0) {
+      h = (h + 1) / 2;
+      w = (w + 1) / 2;
+      flops += conv_flops(width, 2 * width, h * w, 3);
+      width *= 2;
+    }
+    flops += double(c.layers) * conv_flops(width, width, h * w, c.kernel);
+  }
+  return 3 * flops;
+}
+
+// A whole network's training step (bench_common.hpp). Args: network (0 the
+// demo's MNIST network, 1 the cifar10 recipe's staged network), layout (0
 // sequential, 1 parallel), threads. GFLOP/s counts the convolutions only.
 void BM_NetworkStep(benchmark::State& state) {
-  set_num_threads(int(state.range(1)));
-  MnistNetworkStep step(state.range(0) == 0 ? Layout::sequential : Layout::parallel, kBatch);
-  const double flops = 3 * (conv_flops(1, 16, 28 * 28, 3) + 8 * conv_flops(16, 16, 28 * 28, 3));
-  run(state, flops, [&] { step(); });
+  const Layout layout = state.range(1) == 0 ? Layout::sequential : Layout::parallel;
+  const ModelConfig config = state.range(0) == 0 ? mnist_network(layout) : cifar_network(layout);
+  set_num_threads(int(state.range(2)));
+  NetworkStep step(config, kBatch);
+  run(state, network_flops(config), [&] { step(); });
 }
 
 void conv_shapes(benchmark::internal::Benchmark* b) {
@@ -142,9 +160,10 @@ void residual_shapes(benchmark::internal::Benchmark* b) {
 }
 
 void network_shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"parallel", "threads"});
-  for (int threads : {1, 2})
-    for (int layout : {0, 1}) b->Args({layout, threads});
+  b->ArgNames({"cifar", "parallel", "threads"});
+  for (int network : {0, 1})
+    for (int threads : {1, 2})
+      for (int layout : {0, 1}) b->Args({network, layout, threads});
 }
 
 }  // namespace

@@ -107,3 +107,24 @@ TEST_CASE("Conv2d rejects impossible configurations with a ShapeError") {
   too_small.setZero();
   CHECK_THROWS_AS(conv.forward(too_small), ShapeError);
 }
+
+TEST_CASE("Gemm::add equals Eigen's product for each operand order, and again after a shape change") {
+  Gemm<double> gemm;
+  for (const Index scale : {1, 7, 1}) {  // large enough at 7 for Eigen's heap-sized packing blocks
+    const Index m = 5 * scale, k = 37 * scale, n = 11 * scale;
+    const MatrixR<double> a = MatrixR<double>::Random(m, k), b = MatrixR<double>::Random(k, n);
+    const MatrixR<double> at = a.transpose(), bt = b.transpose();
+    const MatrixR<double> start = MatrixR<double>::Random(m, n);
+    const MatrixR<double> expected = start + a * b;
+    MatrixR<double> c = start;
+    gemm.add(a, b, c);
+    CHECK((c - expected).norm() <= 1e-12 * expected.norm());
+    c = start;
+    gemm.add(at.transpose(), b, c);
+    CHECK((c - expected).norm() <= 1e-12 * expected.norm());
+    c = start;
+    MatrixMap<double> cm(c.data(), m, n);
+    gemm.add(a, bt.transpose(), cm);
+    CHECK((c - expected).norm() <= 1e-12 * expected.norm());
+  }
+}

@@ -22,6 +22,9 @@ TEST_CASE("Conv2d gradients: kernels, strides, padding, bias, batch sizes") {
       {1, 2, 3, 1, 2, true, 2, 4, 5},             // explicit padding larger than k/2
       {2, 2, 1, 2, 0, false, 2, 6, 5},            // 1x1 with stride 2 goes through im2col
       {4, 1, 3, 3, 1, true, 2, 8, 8},             // stride 3
+      // 3x3 images reach the weight-gradient kernel in groups (42 images with
+      // AVX-512, 56 with SSE2): full and partial groups at one and two threads.
+      {2, 3, 3, 1, same_padding, true, 120, 3, 3},
   };
   for (const auto& c : cases) {
     Conv2d<double> conv(c.in, c.out, c.kernel, c.stride, c.padding, c.bias);

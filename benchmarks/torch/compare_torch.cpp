@@ -138,8 +138,8 @@ struct TorchNet : torch::nn::Module {
 };
 
 Medians network_step(const Settings& s, shallow::Layout layout) {
-  MnistNetworkStep ours(layout, kBatch);
-  const shallow::ModelConfig config;  // the network MnistNetworkStep builds
+  const shallow::ModelConfig config = mnist_network(layout);
+  NetworkStep ours(config, kBatch);
   TorchNet tnet(layout == shallow::Layout::parallel, int(config.layers), int(config.filters));
   torch::optim::Adam topt(tnet.parameters(), torch::optim::AdamOptions(1e-3));
   const torch::Tensor tx = to_torch(ours.input());

@@ -32,7 +32,8 @@ class BatchNorm2d : public Layer<T> {
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     require_input(x, {c_, x.dimension(2), x.dimension(3)}, "BatchNorm2d");
     const Index n = x.dimension(0), area = x.dimension(2) * x.dimension(3), m = n * area;
-    require(!this->training() || m > 1, spec() + ": training needs more than one value per channel");
+    // Checked without require: its message would be built, and allocated, on every call.
+    if (this->training() && m <= 1) throw ShapeError(spec() + ": training needs more than one value per channel");
     ensure_shape_like(xhat_, x);
     ensure_shape_like(y_, x);
     mean_.resize(c_);

@@ -7,7 +7,8 @@
 //   forward           y_i  = correlate(W, pad(x_i)) + b
 //   backward-weights  dW  += correlate(pad(dy_i), pad(x_i)),  db += rowsum(dy_i)
 //   backward-data     dx_i = correlate(flip(W)^T, pad(dy_i))
-// Every other geometry takes the general path, im2col + GEMM per image, with
+// Every other geometry takes the general path, im2col + GEMM per image (Gemm,
+// gemm.hpp: Eigen's kernel, packing buffers kept per thread), with
 // col = im2col(x_i):
 //   forward           y_i   = W col + b              W: O x (C k k), row-major
 //   backward-weights  dW   += dy_i col^T,  db += rowsum(dy_i)
@@ -31,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "gemm.hpp"
 #include "layer.hpp"
 #include "im2col.hpp"
 #include "parallel.hpp"
@@ -116,18 +118,23 @@ class Conv2d : public Layer<T> {
     if (planes_) return forward_planes(x, y, g, after);
 #pragma omp parallel
     {
-      MatrixR<T>& col = col_[thread_id()];
+      const int tid = thread_id();
+      MatrixR<T>& col = col_[tid];
+      Gemm<T>& gemm = gemm_[tid].forward;
 #pragma omp for schedule(dynamic)
       for (Index i = 0; i < n; ++i) {
         const T* xi = x.data() + i * g.in_size();
         MatrixMap<T> yi(y.data() + i * out_ * g.cols(), out_, g.cols());
+        if (has_bias_)
+          yi.colwise() = bias_;
+        else
+          yi.setZero();
         if (g.pointwise()) {
-          yi.noalias() = weight_ * ConstMatrixMap<T>(xi, g.rows(), g.cols());
+          gemm.add(weight_, ConstMatrixMap<T>(xi, g.rows(), g.cols()), yi);
         } else {
           im2col(g, xi, col.data());
-          yi.noalias() = weight_ * col;
+          gemm.add(weight_, col, yi);
         }
-        if (has_bias_) yi.colwise() += bias_;
         after(i);
       }
     }
@@ -154,19 +161,25 @@ class Conv2d : public Layer<T> {
       MatrixR<T>& dcol = dcol_[tid];
       MatrixR<T>& dw = dw_[tid];
       VectorX<T>& db = db_[tid];
+      GemmSet& gemm = gemm_[tid];
       for (Index i = r.begin; i < r.end; ++i) {
         before(i);
         const T* xi = x.data() + i * g.in_size();
         ConstMatrixMap<T> dyi(dy.data() + i * out_ * g.cols(), out_, g.cols());
         T* dxi = dx ? dx->data() + i * g.in_size() : nullptr;
         if (g.pointwise()) {
-          dw.noalias() += dyi * ConstMatrixMap<T>(xi, g.rows(), g.cols()).transpose();
-          if (dxi) MatrixMap<T>(dxi, g.rows(), g.cols()).noalias() = weight_.transpose() * dyi;
+          gemm.weights.add(dyi, ConstMatrixMap<T>(xi, g.rows(), g.cols()).transpose(), dw);
+          if (dxi) {
+            MatrixMap<T> dxm(dxi, g.rows(), g.cols());
+            dxm.setZero();
+            gemm.data.add(weight_.transpose(), dyi, dxm);
+          }
         } else {
           im2col(g, xi, col.data());
-          dw.noalias() += dyi * col.transpose();
+          gemm.weights.add(dyi, col.transpose(), dw);
           if (dxi) {
-            dcol.noalias() = weight_.transpose() * dyi;
+            dcol.setZero();
+            gemm.data.add(weight_.transpose(), dyi, dcol);
             std::fill(dxi, dxi + g.in_size(), T(0));
             col2im(g, dcol.data(), dxi);
           }
@@ -265,6 +278,7 @@ class Conv2d : public Layer<T> {
                   return weight_(o, (c * k_ + k_ - 1 - ky) * k_ + k_ - 1 - kx);
                 },
                 packed_.data());
+    const Index x_image = in_ * plane_.stride, dy_image = out_ * plane_.stride;
     in_shares(x.dimension(0), [&](int tid, Range r) {
       T* xp = xplanes_[tid].data();
       // Shifted so that the gradient rows, read at the origin, are aligned.
@@ -272,23 +286,28 @@ class Conv2d : public Layer<T> {
       VectorX<T>& dwv = dwv_[tid];
       VectorX<T>& db = db_[tid];
       dwv.setZero();
-      for (Index i = r.begin; i < r.end; ++i) {
-        before(i);
-        const T* dyi = dy.data() + i * out_ * g.cols();
-        to_planes(plane_, in_, g.pad_top, g.pad_left, x.data() + i * g.in_size(), xp);
-        to_planes(plane_, out_, top, left, dyi, dp);
-        correlate_planes_grad(plane_, out_, in_ * kk, dp + plane_.origin(top, left), tap_in_.data(), xp,
-                              dwv.data());
-        if (has_bias_) db += ConstMatrixMap<T>(dyi, out_, g.cols()).rowwise().sum();
-        if (dx) {
-          T* dxi = dx->data() + i * g.in_size();
-          correlate_planes(plane_, in_, taps, packed_.data(), tap_out_.data(), dp, tile_[tid].data(),
-                           [&](Index c0, Index rows, const T* tile) {
-                             for (Index c = c0; c < c0 + rows; ++c)
-                               from_plane(tile + (c - c0) * plane_.stride, T(0), dxi + c * g.height * g.width);
-                           });
+      for (Index first = r.begin; first < r.end; first += plane_group_) {
+        const Index images = std::min(plane_group_, r.end - first);
+        for (Index e = 0; e < images; ++e) {
+          before(first + e);
+          const T* dyi = dy.data() + (first + e) * out_ * g.cols();
+          to_planes(plane_, in_, g.pad_top, g.pad_left, x.data() + (first + e) * g.in_size(), xp + e * x_image);
+          to_planes(plane_, out_, top, left, dyi, dp + e * dy_image);
+          if (has_bias_) db += ConstMatrixMap<T>(dyi, out_, g.cols()).rowwise().sum();
         }
-        after(i);
+        correlate_planes_grad(plane_, out_, in_ * kk, dp + plane_.origin(top, left), dy_image, tap_in_.data(), xp,
+                              x_image, images, dwv.data());
+        for (Index e = 0; e < images; ++e) {
+          if (dx) {
+            T* dxi = dx->data() + (first + e) * g.in_size();
+            correlate_planes(plane_, in_, taps, packed_.data(), tap_out_.data(), dp + e * dy_image,
+                             tile_[tid].data(), [&](Index c0, Index rows, const T* tile) {
+                               for (Index c = c0; c < c0 + rows; ++c)
+                                 from_plane(tile + (c - c0) * plane_.stride, T(0), dxi + c * g.height * g.width);
+                             });
+          }
+          after(first + e);
+        }
       }
       sum_lanes(dwv.data(), dw_[tid].size(), dw_[tid].data());
     });
@@ -333,6 +352,7 @@ class Conv2d : public Layer<T> {
     const std::size_t size = std::max(col_.size(), threads);
     col_.resize(size);
     dcol_.resize(size);
+    gemm_.resize(size);
     dw_.resize(size);
     db_.resize(size);
     xplanes_.resize(size);
@@ -341,6 +361,7 @@ class Conv2d : public Layer<T> {
     tile_.resize(size);
     if (planes_) {
       plane_ = plane_layout<T>(k_, g.height, g.width);
+      plane_group_ = std::max<Index>(1, detail::grad_positions / plane_.span);
       tap_in_.resize(std::size_t(in_ * k_ * k_));
       tap_out_.resize(std::size_t(out_ * k_ * k_));
       for (Index c = 0; c < std::max(in_, out_); ++c)
@@ -355,8 +376,8 @@ class Conv2d : public Layer<T> {
     for (std::size_t t = 0; t < size; ++t) {
       if (planes_) {
         // Zero once: the kernels only ever write plane interiors.
-        xplanes_[t].setZero(in_ * plane_.stride);
-        dplanes_[t].setZero(out_ * plane_.stride + lanes);
+        xplanes_[t].setZero(plane_group_ * in_ * plane_.stride);
+        dplanes_[t].setZero(plane_group_ * out_ * plane_.stride + lanes);
         tile_[t].resize(detail::out_rows * plane_.stride);
         dwv_[t].resize(out_ * g.rows() * lanes);
         col_[t].resize(0, 0);
@@ -378,9 +399,15 @@ class Conv2d : public Layer<T> {
   ConvGeometry workspace_geometry_;
   bool planes_ = false;
   PlaneLayout plane_;
+  Index plane_group_ = 1;  // images per call of the weight-gradient kernel
   std::vector<Index> tap_in_, tap_out_;  // plane offset of each (channel, ky, kx)
   VectorX<T> packed_;                    // weights as the plane kernels read them
   std::vector<MatrixR<T>> col_, dcol_, dw_;
+  // The im2col path's three products, per thread, each keeping its buffers.
+  struct GemmSet {
+    Gemm<T> forward, weights, data;
+  };
+  std::vector<GemmSet> gemm_;
   std::vector<VectorX<T>> db_, xplanes_, dplanes_, tile_, dwv_;
 };
 

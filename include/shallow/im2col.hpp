@@ -135,6 +135,11 @@ inline constexpr int out_rows = many_registers ? 8 : 4;
 inline constexpr int out_vectors = 3;
 inline constexpr int grad_rows = many_registers ? 5 : 2;
 inline constexpr int grad_taps = 5;
+// Output positions the weight-gradient tile covers per call, at least: the
+// images of a batch are taken in groups of grad_positions / span, so that on
+// small images (8x8: span 96) a tile's sums are not read and written back
+// for every image.
+inline constexpr Index grad_positions = 1024;
 
 // Calls f(std::integral_constant<int, n>) for a run-time n in [1, N], so a
 // remainder tile gets its own fully unrolled instance.
@@ -173,25 +178,28 @@ void correlate_rows(const T* w, Index taps, const Index* off, const T* in, Index
 }
 
 // dwv[i][j] += sum_{q < span} dy[i*dy_stride + q] * in[off[j] + q] for i < R,
-// j < J, kept per lane: dwv[i][j] is a packet at dwv + (i*dw_stride + j) * lanes.
-// The lanes are summed once per batch (sum_lanes), not once per image: a
-// horizontal sum per tile and image cost a quarter of this kernel's time.
+// j < J, summed over `images` images (the next image's planes start dy_image
+// and in_image further on), kept per lane: dwv[i][j] is a packet at
+// dwv + (i*dw_stride + j) * lanes. The lanes are summed once per batch
+// (sum_lanes), not once per call: a horizontal sum per tile and image cost a
+// quarter of this kernel's time.
 template <class T, int R, int J>
-void correlate_grad(const T* dy, Index dy_stride, const T* in, const Index* off, Index span, T* dwv,
-                    Index dw_stride) {
+void correlate_grad(const T* dy, Index dy_stride, Index dy_image, const T* in, Index in_image, const Index* off,
+                    Index span, Index images, T* dwv, Index dw_stride) {
   using P = Packet<T>;
   constexpr Index L = lanes<T>;
   P acc[R][J];
   for (int i = 0; i < R; ++i)
     for (int j = 0; j < J; ++j) acc[i][j] = Eigen::internal::pset1<P>(T(0));
-  for (Index q = 0; q < span; q += L) {
-    P d[R];
-    for (int i = 0; i < R; ++i) d[i] = Eigen::internal::ploadu<P>(dy + i * dy_stride + q);
-    for (int j = 0; j < J; ++j) {
-      const P x = Eigen::internal::ploadu<P>(in + off[j] + q);
-      for (int i = 0; i < R; ++i) acc[i][j] = Eigen::internal::pmadd(d[i], x, acc[i][j]);
+  for (Index image = 0; image < images; ++image, dy += dy_image, in += in_image)
+    for (Index q = 0; q < span; q += L) {
+      P d[R];
+      for (int i = 0; i < R; ++i) d[i] = Eigen::internal::ploadu<P>(dy + i * dy_stride + q);
+      for (int j = 0; j < J; ++j) {
+        const P x = Eigen::internal::ploadu<P>(in + off[j] + q);
+        for (int i = 0; i < R; ++i) acc[i][j] = Eigen::internal::pmadd(d[i], x, acc[i][j]);
+      }
     }
-  }
   for (int i = 0; i < R; ++i)
     for (int j = 0; j < J; ++j) {
       T* to = dwv + (i * dw_stride + j) * L;
@@ -256,11 +264,14 @@ void correlate_planes(const PlaneLayout& p, Index rows, Index taps, const T* pac
 }
 
 // dw[o][j] += sum_q dy[o][q] * planes[off[j] + q], the weight gradient of
-// `rows` gradient planes dy, kept per lane: dwv holds rows x taps packets
-// (lanes<T> values each), which sum_lanes adds up.
+// `rows` gradient planes dy, over `images` images stored one after another
+// (dy_image and in_image apart), kept per lane: dwv holds rows x taps packets
+// (lanes<T> values each), which sum_lanes adds up. Small images come in
+// groups so that a register tile runs over enough positions to pay for
+// reading and writing its part of dwv.
 template <class T>
-void correlate_planes_grad(const PlaneLayout& p, Index rows, Index taps, const T* dy, const Index* off,
-                           const T* planes, T* dwv) {
+void correlate_planes_grad(const PlaneLayout& p, Index rows, Index taps, const T* dy, Index dy_image,
+                           const Index* off, const T* planes, Index in_image, Index images, T* dwv) {
   using detail::grad_rows;
   using detail::grad_taps;
   for (Index r0 = 0; r0 < rows; r0 += grad_rows) {
@@ -270,7 +281,7 @@ void correlate_planes_grad(const PlaneLayout& p, Index rows, Index taps, const T
       detail::with_count<grad_rows>(r, [&](auto R) {
         detail::with_count<grad_taps>(nj, [&](auto J) {
           detail::correlate_grad<T, decltype(R)::value, decltype(J)::value>(
-              dy + r0 * p.stride, p.stride, planes, off + j0, p.span,
+              dy + r0 * p.stride, p.stride, dy_image, planes, in_image, off + j0, p.span, images,
               dwv + (r0 * taps + j0) * detail::lanes<T>, taps);
         });
       });

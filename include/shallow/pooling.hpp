@@ -182,7 +182,8 @@ class GlobalAvgPool : public Layer<T> {
     this->check_gradient(dy, y_);
     ensure_shape(dx_, in_dims_[0], in_dims_[1], in_dims_[2], in_dims_[3]);
     const Index planes = in_dims_[0] * in_dims_[1], area = in_dims_[2] * in_dims_[3];
-    as_matrix(dx_, planes, area).colwise() = as_vector(dy) / T(area);
+    auto dx = as_matrix(dx_, planes, area);
+    for (Index p = 0; p < planes; ++p) dx.row(p).setConstant(dy.data()[p] / T(area));
     return dx_;
   }
   Shape output_shape(const Shape& in) const override { return {in.c, 1, 1}; }

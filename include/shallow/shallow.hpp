@@ -9,6 +9,7 @@
 #include "spec.hpp"
 #include "init.hpp"
 #include "layer.hpp"
+#include "gemm.hpp"
 #include "im2col.hpp"
 #include "conv2d.hpp"
 #include "activation.hpp"
