@@ -295,8 +295,12 @@ class Conv2d : public Layer<T> {
           to_planes(plane_, out_, top, left, dyi, dp + e * dy_image);
           if (has_bias_) db += ConstMatrixMap<T>(dyi, out_, g.cols()).rowwise().sum();
         }
-        correlate_planes_grad(plane_, out_, in_ * kk, dp + plane_.origin(top, left), dy_image, tap_in_.data(), xp,
-                              x_image, images, dwv.data());
+        if (plane_group_ == 1)
+          correlate_planes_grad<T, true>(plane_, out_, in_ * kk, dp + plane_.origin(top, left), dy_image,
+                                         tap_in_.data(), xp, x_image, images, dwv.data());
+        else
+          correlate_planes_grad<T, false>(plane_, out_, in_ * kk, dp + plane_.origin(top, left), dy_image,
+                                          tap_in_.data(), xp, x_image, images, dw_[tid].data());
         for (Index e = 0; e < images; ++e) {
           if (dx) {
             T* dxi = dx->data() + (first + e) * g.in_size();
@@ -309,7 +313,7 @@ class Conv2d : public Layer<T> {
           after(first + e);
         }
       }
-      sum_lanes(dwv.data(), dw_[tid].size(), dw_[tid].data());
+      if (plane_group_ == 1) sum_lanes(dwv.data(), dw_[tid].size(), dw_[tid].data());
     });
   }
 
@@ -379,7 +383,7 @@ class Conv2d : public Layer<T> {
         xplanes_[t].setZero(plane_group_ * in_ * plane_.stride);
         dplanes_[t].setZero(plane_group_ * out_ * plane_.stride + lanes);
         tile_[t].resize(detail::out_rows * plane_.stride);
-        dwv_[t].resize(out_ * g.rows() * lanes);
+        dwv_[t].resize(plane_group_ == 1 ? out_ * g.rows() * lanes : 0);
         col_[t].resize(0, 0);
         dcol_[t].resize(0, 0);
       } else if (!g.pointwise()) {

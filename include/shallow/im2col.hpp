@@ -177,15 +177,14 @@ void correlate_rows(const T* w, Index taps, const Index* off, const T* in, Index
   }
 }
 
-// dwv[i][j] += sum_{q < span} dy[i*dy_stride + q] * in[off[j] + q] for i < R,
+// dw[i][j] += sum_{q < span} dy[i*dy_stride + q] * in[off[j] + q] for i < R,
 // j < J, summed over `images` images (the next image's planes start dy_image
-// and in_image further on), kept per lane: dwv[i][j] is a packet at
-// dwv + (i*dw_stride + j) * lanes. The lanes are summed once per batch
-// (sum_lanes), not once per call: a horizontal sum per tile and image cost a
-// quarter of this kernel's time.
-template <class T, int R, int J>
+// and in_image further on). PerLane keeps the sums per lane: dw[i][j] is then
+// a packet at dw + (i*dw_stride + j) * lanes, whose lanes sum_lanes adds up
+// once per batch; otherwise dw[i][j] is the scalar at dw + i*dw_stride + j.
+template <class T, int R, int J, bool PerLane>
 void correlate_grad(const T* dy, Index dy_stride, Index dy_image, const T* in, Index in_image, const Index* off,
-                    Index span, Index images, T* dwv, Index dw_stride) {
+                    Index span, Index images, T* dw, Index dw_stride) {
   using P = Packet<T>;
   constexpr Index L = lanes<T>;
   P acc[R][J];
@@ -202,8 +201,17 @@ void correlate_grad(const T* dy, Index dy_stride, Index dy_image, const T* in, I
     }
   for (int i = 0; i < R; ++i)
     for (int j = 0; j < J; ++j) {
-      T* to = dwv + (i * dw_stride + j) * L;
-      Eigen::internal::pstoreu(to, Eigen::internal::padd(Eigen::internal::ploadu<P>(to), acc[i][j]));
+      if constexpr (PerLane) {
+        T* to = dw + (i * dw_stride + j) * L;
+        Eigen::internal::pstoreu(to, Eigen::internal::padd(Eigen::internal::ploadu<P>(to), acc[i][j]));
+      } else {
+        // Not predux: GCC 12 flags its AVX-512 double reduction as uninitialised.
+        T v[L];
+        Eigen::internal::pstoreu(v, acc[i][j]);
+        T s = T(0);
+        for (Index l = 0; l < L; ++l) s += v[l];
+        dw[i * dw_stride + j] += s;
+      }
     }
 }
 
@@ -265,13 +273,16 @@ void correlate_planes(const PlaneLayout& p, Index rows, Index taps, const T* pac
 
 // dw[o][j] += sum_q dy[o][q] * planes[off[j] + q], the weight gradient of
 // `rows` gradient planes dy, over `images` images stored one after another
-// (dy_image and in_image apart), kept per lane: dwv holds rows x taps packets
-// (lanes<T> values each), which sum_lanes adds up. Small images come in
-// groups so that a register tile runs over enough positions to pay for
-// reading and writing its part of dwv.
-template <class T>
+// (dy_image and in_image apart). Each register tile ends in rows x taps sums:
+// with PerLane, dw holds rows x taps packets (lanes<T> values each) that
+// sum_lanes adds up at the end of the batch, since summing the lanes of every
+// tile for every image cost a quarter of this kernel's time; without, dw is
+// the rows x taps matrix itself, for calls over groups of small images, where
+// those sums are rare and the per-lane buffer (16 times larger) would no
+// longer stay in cache.
+template <class T, bool PerLane>
 void correlate_planes_grad(const PlaneLayout& p, Index rows, Index taps, const T* dy, Index dy_image,
-                           const Index* off, const T* planes, Index in_image, Index images, T* dwv) {
+                           const Index* off, const T* planes, Index in_image, Index images, T* dw) {
   using detail::grad_rows;
   using detail::grad_taps;
   for (Index r0 = 0; r0 < rows; r0 += grad_rows) {
@@ -280,9 +291,9 @@ void correlate_planes_grad(const PlaneLayout& p, Index rows, Index taps, const T
       const Index nj = std::min<Index>(grad_taps, taps - j0);
       detail::with_count<grad_rows>(r, [&](auto R) {
         detail::with_count<grad_taps>(nj, [&](auto J) {
-          detail::correlate_grad<T, decltype(R)::value, decltype(J)::value>(
+          detail::correlate_grad<T, decltype(R)::value, decltype(J)::value, PerLane>(
               dy + r0 * p.stride, p.stride, dy_image, planes, in_image, off + j0, p.span, images,
-              dwv + (r0 * taps + j0) * detail::lanes<T>, taps);
+              dw + (r0 * taps + j0) * (PerLane ? detail::lanes<T> : 1), taps);
         });
       });
     }
