@@ -295,7 +295,7 @@ class Conv2d : public Layer<T> {
           to_planes(plane_, out_, top, left, dyi, dp + e * dy_image);
           if (has_bias_) db += ConstMatrixMap<T>(dyi, out_, g.cols()).rowwise().sum();
         }
-        if (plane_group_ == 1)
+        if (per_lane_grad())
           correlate_planes_grad<T, true>(plane_, out_, in_ * kk, dp + plane_.origin(top, left), dy_image,
                                          tap_in_.data(), xp, x_image, images, dwv.data());
         else
@@ -313,9 +313,13 @@ class Conv2d : public Layer<T> {
           after(first + e);
         }
       }
-      if (plane_group_ == 1) sum_lanes(dwv.data(), dw_[tid].size(), dw_[tid].data());
+      if (per_lane_grad()) detail::sum_lanes(dwv.data(), dw_[tid].size(), dw_[tid].data());
     });
   }
+
+  // One image per weight-gradient call keeps its sums per lane (im2col.hpp,
+  // correlate_planes_grad); groups of small images sum into dW directly.
+  bool per_lane_grad() const { return plane_group_ == 1; }
 
   // Copies one computed plane without its junk columns, adding b.
   void from_plane(const T* plane, T b, T* out) const {
@@ -383,7 +387,7 @@ class Conv2d : public Layer<T> {
         xplanes_[t].setZero(plane_group_ * in_ * plane_.stride);
         dplanes_[t].setZero(plane_group_ * out_ * plane_.stride + lanes);
         tile_[t].resize(detail::out_rows * plane_.stride);
-        dwv_[t].resize(plane_group_ == 1 ? out_ * g.rows() * lanes : 0);
+        dwv_[t].resize(per_lane_grad() ? out_ * g.rows() * lanes : 0);
         col_[t].resize(0, 0);
         dcol_[t].resize(0, 0);
       } else if (!g.pointwise()) {

@@ -126,6 +126,17 @@ using Packet = typename Eigen::internal::packet_traits<T>::type;
 template <class T>
 inline constexpr Index lanes = Eigen::internal::unpacket_traits<Packet<T>>::size;
 
+// dw[e] += the sum of the lanes of packet e of dwv, for e < count.
+template <class T>
+void sum_lanes(const T* dwv, Index count, T* dw) {
+  constexpr Index L = lanes<T>;
+  for (Index e = 0; e < count; ++e, dwv += L) {
+    T s = T(0);
+    for (Index l = 0; l < L; ++l) s += dwv[l];
+    dw[e] += s;
+  }
+}
+
 // Register tiles sized to the vector register file (32 with AVX-512, else
 // 16): the forward tile holds out_rows x out_vectors accumulators, the
 // weight-gradient tile grad_rows x grad_taps. The AVX-512 shapes are the
@@ -208,9 +219,7 @@ void correlate_grad(const T* dy, Index dy_stride, Index dy_image, const T* in, I
         // Not predux: GCC 12 flags its AVX-512 double reduction as uninitialised.
         T v[L];
         Eigen::internal::pstoreu(v, acc[i][j]);
-        T s = T(0);
-        for (Index l = 0; l < L; ++l) s += v[l];
-        dw[i * dw_stride + j] += s;
+        sum_lanes(v, 1, dw + i * dw_stride + j);
       }
     }
 }
@@ -297,17 +306,6 @@ void correlate_planes_grad(const PlaneLayout& p, Index rows, Index taps, const T
         });
       });
     }
-  }
-}
-
-// dw[e] += the sum of the lanes of packet e of dwv, for e < count.
-template <class T>
-void sum_lanes(const T* dwv, Index count, T* dw) {
-  constexpr Index L = detail::lanes<T>;
-  for (Index e = 0; e < count; ++e, dwv += L) {
-    T s = T(0);
-    for (Index l = 0; l < L; ++l) s += dwv[l];
-    dw[e] += s;
   }
 }
 
