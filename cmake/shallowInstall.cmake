@@ -1,7 +1,7 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/shallow DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS shallow EXPORT shallowTargets)
+install(TARGETS shallow shallow_core shallow_data shallow_train EXPORT shallowTargets)
 install(EXPORT shallowTargets NAMESPACE shallow:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/shallow)
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/shallowConfig.cmake.in

@@ -11,7 +11,7 @@ seconds=${1:-60}
 build="$root/build-fuzz"
 CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
   -DSHALLOW_WERROR=ON -DSHALLOW_NATIVE=OFF -DSHALLOW_BUILD_FUZZERS=ON -DSHALLOW_BUILD_TESTS=OFF \
-  -DSHALLOW_BUILD_EXAMPLES=OFF -DSHALLOW_BUILD_BENCHMARKS=OFF >/dev/null
+  -DSHALLOW_BUILD_TOOLS=OFF -DSHALLOW_BUILD_EXAMPLES=OFF -DSHALLOW_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
 for name in idx cifar checkpoint image; do

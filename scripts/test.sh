@@ -18,13 +18,13 @@ if [ "${1:-}" = "--sanitize" ]; then
   # stays fast; plain -march keeps GCC's maybe-uninitialized warning on.
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
     -DSHALLOW_WERROR=ON -DSHALLOW_SANITIZE=ON -DSHALLOW_NATIVE=OFF -DSHALLOW_BUILD_TESTS=ON \
-    -DSHALLOW_BUILD_EXAMPLES=ON -DSHALLOW_BUILD_BENCHMARKS=OFF >/dev/null
+    -DSHALLOW_BUILD_TOOLS=ON -DSHALLOW_BUILD_EXAMPLES=ON -DSHALLOW_BUILD_BENCHMARKS=OFF >/dev/null
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else
   build="$root/build"
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSHALLOW_WERROR=ON -DSHALLOW_SANITIZE=OFF \
-    -DSHALLOW_BUILD_TESTS=ON -DSHALLOW_BUILD_EXAMPLES=ON -DSHALLOW_BUILD_BENCHMARKS=ON >/dev/null
+    -DSHALLOW_BUILD_TESTS=ON -DSHALLOW_BUILD_TOOLS=ON -DSHALLOW_BUILD_EXAMPLES=ON -DSHALLOW_BUILD_BENCHMARKS=ON >/dev/null
 fi
 cmake --build "$build" -j "$(nproc)"
 cd "$build"

@@ -3,11 +3,11 @@
 // atomic replacement of an existing file.
 #include <catch2/catch.hpp>
 
-#include <shallow/adam.hpp>
-#include <shallow/checkpoint.hpp>
-#include <shallow/loss.hpp>
-#include <shallow/model.hpp>
-#include <shallow/sgd.hpp>
+#include <shallow/optim/adam.hpp>
+#include <shallow/train/checkpoint.hpp>
+#include <shallow/nn/loss.hpp>
+#include <shallow/models/classifier.hpp>
+#include <shallow/optim/sgd.hpp>
 
 #include "test_files.hpp"
 

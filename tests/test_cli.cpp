@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "../examples/training_setup.hpp"
+#include "../tools/support/training_setup.hpp"
 
 using namespace shallow;
 

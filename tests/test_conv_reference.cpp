@@ -95,10 +95,10 @@ TEST_CASE("col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>") {
 }
 
 TEST_CASE("Conv2d rejects impossible configurations with a ShapeError") {
-  CHECK_THROWS_AS(Conv2d<float>(0, 4, 3), ShapeError);
-  CHECK_THROWS_AS(Conv2d<float>(2, 4, 0), ShapeError);
-  CHECK_THROWS_AS(Conv2d<float>(2, 4, 3, 0), ShapeError);
-  CHECK_THROWS_AS(Conv2d<float>(2, 4, 3, 1, -5), ShapeError);
+  CHECK_THROWS_AS(Conv2d<float>(0, 4, 3), ConfigError);
+  CHECK_THROWS_AS(Conv2d<float>(2, 4, 0), ConfigError);
+  CHECK_THROWS_AS(Conv2d<float>(2, 4, 3, 0), ConfigError);
+  CHECK_THROWS_AS(Conv2d<float>(2, 4, 3, 1, -5), ConfigError);
   Conv2d<float> conv(2, 4, 5, 1, 0);
   Tensor4<float> wrong_channels(1, 3, 8, 8);
   wrong_channels.setZero();

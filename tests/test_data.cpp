@@ -2,9 +2,10 @@
 // pixel checksums), and crafted files with every fault a reader must name.
 #include <catch2/catch.hpp>
 
-#include <shallow/cifar10.hpp>
-#include <shallow/image_folder.hpp>
-#include <shallow/mnist.hpp>
+#include <shallow/data/cifar10.hpp>
+#include <shallow/data/image_folder.hpp>
+#include <shallow/data/mnist.hpp>
+#include <shallow/data/normalize.hpp>
 
 #include <stb_image_write.h>
 #include <zlib.h>
@@ -98,9 +99,9 @@ TEST_CASE("MNIST: the real files give the published counts, labels and pixels", 
   CHECK(crc_of(test.images) == 3838467927u);
   CHECK(std::accumulate(train.image(0), train.image(1), 0) == 27525);
   // The well-known normalisation constants.
-  const ChannelStats norm = train.channel_stats();
-  CHECK(norm.mean[0] == Approx(0.1307).margin(1e-4));
-  CHECK(norm.stddev[0] == Approx(0.3081).margin(1e-4));
+  const Normalize norm = Normalize::fit(train);
+  CHECK(norm.mean()[0] == Approx(0.1307).margin(1e-4));
+  CHECK(norm.stddev()[0] == Approx(0.3081).margin(1e-4));
 }
 
 TEST_CASE("Fashion-MNIST: the Debian package's files read with their class names", "[data][real]") {
@@ -131,7 +132,7 @@ TEST_CASE("CIFAR-10: the real batches give the expected counts, labels and pixel
   CHECK(crc_of(train.images) == 3798869581u);
   CHECK(crc_of(test.images) == 2852626077u);
   CHECK(train.class_names[0] == "airplane");
-  const auto mean = train.channel_stats().mean;
+  const auto mean = Normalize::fit(train).mean();
   CHECK(mean[0] == Approx(0.4914).margin(1e-4));
   CHECK(mean[2] == Approx(0.4465).margin(1e-4));
 }
@@ -338,12 +339,12 @@ TEST_CASE("Dataset: slices, and normalisation constants of a known image", "[dat
   d.classes = 2;
   d.images = {0, 255, 51, 51, 255, 0, 51, 51};
   d.labels = {0, 1};
-  CHECK(d.channel_stats().mean == std::vector<double>{0.5, 0.2});
-  const auto sd = d.channel_stats().stddev;
+  CHECK(Normalize::fit(d).mean() == std::vector<double>{0.5, 0.2});
+  const auto sd = Normalize::fit(d).stddev();
   CHECK(sd[0] == Approx(0.5));
   CHECK(sd[1] == 1.0);  // a constant channel keeps std 1 rather than dividing by zero
   const Dataset tail = d.slice(1, 2);
   CHECK(tail.labels == std::vector<int>{1});
   CHECK(tail.images == std::vector<std::uint8_t>{255, 0, 51, 51});
-  CHECK_THROWS_AS(d.slice(1, 3), ShapeError);
+  CHECK_THROWS_AS(d.slice(1, 3), ConfigError);
 }

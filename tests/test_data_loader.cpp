@@ -3,9 +3,10 @@
 // images, and prefetching changes nothing.
 #include <catch2/catch.hpp>
 
-#include <shallow/data_loader.hpp>
+#include <shallow/data/data_loader.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <set>
 #include <vector>
@@ -93,8 +94,7 @@ TEST_CASE("DataLoader: per-channel normalisation", "[loader]") {
   d.labels = {0, 1};
   LoaderOptions o;
   o.batch_size = 2;
-  o.mean = {0.5, 0.2};
-  o.stddev = {0.5, 0.4};
+  o.normalize = Normalize({0.5, 0.2}, {0.5, 0.4});
   DataLoader<float> loader(d, o);
   Batch<float> b;
   loader.start_epoch(0);
@@ -105,9 +105,10 @@ TEST_CASE("DataLoader: per-channel normalisation", "[loader]") {
   CHECK(b.x(1, 1, 0, 0) == Approx((0.4 - 0.2) / 0.4));
   CHECK_FALSE(loader.next(b));
 
-  o.stddev = {0.5, 0.0};
-  CHECK_THROWS_AS(DataLoader<float>(d, o), ShapeError);
-  o.stddev = {0.5};
+  CHECK_THROWS_AS(Normalize({0.5, 0.2}, {0.5, 0.0}), ConfigError);
+  CHECK_THROWS_AS(Normalize({0.5, 0.2}, {0.5, std::nan("")}), ConfigError);
+  CHECK_THROWS_AS(Normalize({0.5, 0.2}, {0.5}), ConfigError);
+  o.normalize = Normalize({0.5}, {0.5});
   CHECK_THROWS_AS(DataLoader<float>(d, o), ShapeError);
 }
 

@@ -113,7 +113,9 @@ TEST_CASE("residual gradients: both layouts, N in {1,2,3,5}, kernels 1, 2, 3, 5"
 TEST_CASE("fixed-N residual templates check like the dynamic ones") {
   const auto x = random_tensor(2, 2, 5, 6, 41);
   SequentialResidual<3, double> deep(2, 3);
-  ParallelResidual<3, double, Activation::tanh> wide(2, 3);
+  ResidualOptions tanh;
+  tanh.activation = Activation::tanh;
+  ParallelResidual<3, double> wide(2, 3, tanh);
   check_layer(deep, x);
   check_layer(wide, x);
 }

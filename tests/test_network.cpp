@@ -24,7 +24,7 @@ Network<float> small_net() {
 
 TEST_CASE("a network rebuilt from its spec has the same structure, and its forward pass agrees") {
   Network<float> net = small_net();
-  Network<float> copy = Network<float>::from_specs(net.spec());
+  Network<float> copy = make_network<float>(net.spec());
   CHECK(copy.spec() == net.spec());
   CHECK(copy.size() == net.size());
   CHECK(parameter_count(copy) == parameter_count(net));
@@ -71,7 +71,7 @@ TEST_CASE("a staged model halves the image and doubles the width per stage, in b
   CHECK(parameter_count(wide) == expected);
   CHECK(parameter_count(deep) == expected);
   CHECK(wide.output_shape(c.input) == Shape{10, 1, 1});
-  CHECK(Network<float>::from_specs(wide.spec()).spec() == wide.spec());
+  CHECK(make_network<float>(wide.spec()).spec() == wide.spec());
 
   c.pool = 8;
   CHECK_THROWS_WITH(build_model<float>(c), Catch::Contains("pool 8 is larger than the image"));
@@ -100,11 +100,22 @@ TEST_CASE("every layer's spec reads back to the same spec") {
 }
 
 TEST_CASE("bad specs are clear errors") {
-  CHECK_THROWS_AS(make_layer<float>("convolution in=1"), Error);
-  CHECK_THROWS_AS(make_layer<float>("conv2d in=1 out=2"), Error);
-  CHECK_THROWS_AS(make_layer<float>("conv2d in=x out=2 kernel=3 stride=1 padding=same bias=1"), Error);
-  CHECK_THROWS_AS(make_layer<float>("dense in=3 out=-2 bias=1"), ShapeError);
+  CHECK_THROWS_WITH(make_layer<float>("convolution in=1"), Catch::Contains("unknown layer 'convolution'"));
+  CHECK_THROWS_AS(make_layer<float>("conv2d in=1 out=2"), ConfigError);
+  CHECK_THROWS_AS(make_layer<float>("conv2d in=x out=2 kernel=3 stride=1 padding=same bias=1"), ConfigError);
+  CHECK_THROWS_AS(make_layer<float>("dense in=3 out=-2 bias=1"), ConfigError);
   CHECK_THROWS_WITH(make_layer<float>("dense in=3 bias=1"), Catch::Contains("missing out="));
+  // A key the layer does not read is a typo, not something to ignore.
+  CHECK_THROWS_WITH(make_layer<float>("dense in=3 out=2 bias=1 colour=red"), Catch::Contains("unknown key colour=red"));
+  CHECK_THROWS_WITH(make_layer<float>("dense in=3 out=2 bias=2"), Catch::Contains("bias=2 is not 0 or 1"));
+  CHECK_THROWS_WITH(make_layer<float>("dense in=3 in=3 out=2 bias=1"), Catch::Contains("appears twice"));
+  // Values that would make every prediction NaN are refused when read.
+  CHECK_THROWS_WITH(make_layer<float>("leaky_relu negative_slope=nan"), Catch::Contains("not a finite number"));
+  CHECK_THROWS_AS(make_layer<float>("sequential_residual layers=2 channels=2 kernel=3 activation=leaky_relu bias=1 "
+                                    "negative_slope=inf"),
+                  ConfigError);
+  CHECK_THROWS_AS(make_layer<float>("conv2d in=1 out=2 kernel=3 stride=1 padding=same bias=1 algorithm=fft"),
+                  ConfigError);
 }
 
 TEST_CASE("parameters are named by position and listed in order") {
@@ -150,7 +161,7 @@ TEST_CASE("one seed fixes a whole network") {
 TEST_CASE("a compile-time Stack computes what the same run-time Network does") {
   Stack<float, Conv2d<float>, ReLU<float>, GlobalAvgPool<float>, Dense<float>> stack(
       Conv2d<float>(2, 3, 3), ReLU<float>(), GlobalAvgPool<float>(), Dense<float>(3, 4));
-  Network<float> net = Network<float>::from_specs(stack.spec());
+  Network<float> net = make_network<float>(stack.spec());
   copy_parameters(stack, net);
   Tensor4<float> x(2, 2, 5, 5);
   x.setRandom();

@@ -3,11 +3,11 @@
 // state save/restore, option checks.
 #include <catch2/catch.hpp>
 
-#include <shallow/adam.hpp>
-#include <shallow/clip_grad.hpp>
-#include <shallow/optimizer.hpp>
-#include <shallow/schedule.hpp>
-#include <shallow/sgd.hpp>
+#include <shallow/optim/adam.hpp>
+#include <shallow/optim/clip_grad.hpp>
+#include <shallow/optim/optimizer.hpp>
+#include <shallow/optim/schedule.hpp>
+#include <shallow/optim/sgd.hpp>
 
 #include <cmath>
 #include <cstdint>

@@ -46,7 +46,7 @@ Eigen::VectorXf run_step(L& layer, const Tensor4<float>& x, int threads) {
 TEST_CASE("ParallelResidual<N> equals x + sum of N separately run Conv2d + ReLU with the same weights") {
   const Index c = 3, k = 3;
   const auto x = random_batch(2, c, 7, 5, 1);
-  ParallelResidual<Dynamic> wide(4, c, k, ResidualOptions{Activation::relu, true, 99});
+  ParallelResidual<Dynamic> wide(4, c, k, [] { ResidualOptions o; o.seed = 99; return o; }());
   auto params = wide.parameters();
   Tensor4<float> expected = x;
   for (Index i = 0; i < 4; ++i) {
@@ -133,9 +133,9 @@ TEST_CASE("compile-time N and Dynamic N are the same computation") {
   ParallelResidual<3> fixed(3, 3);
   ParallelResidual<Dynamic> dynamic(3, 3, 3);
   CHECK(max_abs_diff(fixed.forward(x), dynamic.forward(x)) == 0);
-  SequentialResidual<3, float, Activation::tanh> fixed_tanh(3, 3);
   ResidualOptions tanh;
   tanh.activation = Activation::tanh;
+  SequentialResidual<3> fixed_tanh(3, 3, tanh);
   SequentialResidual<Dynamic> dynamic_tanh(3, 3, 3, tanh);
   CHECK(max_abs_diff(fixed_tanh.forward(x), dynamic_tanh.forward(x)) == 0);
   CHECK(fixed_tanh.spec() == dynamic_tanh.spec());
@@ -167,9 +167,9 @@ TEST_CASE("results are bitwise identical at one thread count and close across 1 
 }
 
 TEST_CASE("residual blocks reject bad sizes and inputs") {
-  CHECK_THROWS_AS(SequentialResidual<Dynamic>(0, 4, 3), ShapeError);
-  CHECK_THROWS_AS(ParallelResidual<Dynamic>(2, 0, 3), ShapeError);
-  CHECK_THROWS_AS(ParallelResidual<Dynamic>(2, 4, 0), ShapeError);
+  CHECK_THROWS_AS(SequentialResidual<Dynamic>(0, 4, 3), ConfigError);
+  CHECK_THROWS_AS(ParallelResidual<Dynamic>(2, 0, 3), ConfigError);
+  CHECK_THROWS_AS(ParallelResidual<Dynamic>(2, 4, 0), ConfigError);
   ParallelResidual<2> wide(4, 3);
   Tensor4<float> wrong(1, 3, 5, 5);
   wrong.setZero();

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "../examples/sweep.hpp"
+#include "../tools/support/sweep.hpp"
 #include "test_files.hpp"
 
 namespace {

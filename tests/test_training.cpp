@@ -2,14 +2,14 @@
 // resumption from a checkpoint, NaN detection, and metrics lines.
 #include <catch2/catch.hpp>
 
-#include <shallow/adam.hpp>
-#include <shallow/checkpoint.hpp>
-#include <shallow/data_loader.hpp>
-#include <shallow/mnist.hpp>
-#include <shallow/model.hpp>
-#include <shallow/schedule.hpp>
-#include <shallow/sgd.hpp>
-#include <shallow/trainer.hpp>
+#include <shallow/optim/adam.hpp>
+#include <shallow/train/checkpoint.hpp>
+#include <shallow/data/data_loader.hpp>
+#include <shallow/data/mnist.hpp>
+#include <shallow/models/classifier.hpp>
+#include <shallow/optim/schedule.hpp>
+#include <shallow/optim/sgd.hpp>
+#include <shallow/train/trainer.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -61,9 +61,7 @@ LoaderOptions shuffled(const Dataset& d, Index batch, bool augment = false) {
   o.batch_size = batch;
   o.shuffle = true;
   o.seed = 5;
-  const ChannelStats norm = d.channel_stats();
-  o.mean = norm.mean;
-  o.stddev = norm.stddev;
+  o.normalize = Normalize::fit(d);
   o.crop_padding = augment ? 1 : 0;  // no flips: they would change the quadrant
   return o;
 }

@@ -34,7 +34,7 @@ require_mnist
 grid=(--datasets mnist --layouts sequential,parallel --layers 2 --filters 2 --kernels 3 --epochs 1
       --train-limit 200 --val-limit 100 --threads 1)
 "$sweep" "${grid[@]}" --out whole.csv >out 2>&1 || fail "sweep failed: $(cat out)"
-version=$(sed -n 's/.*version = "\(.*\)";/\1/p' "$here/../../include/shallow/version.hpp")
+version=$(sed -n 's/.*version = "\(.*\)";/\1/p' "$here/../../include/shallow/core/version.hpp")
 header=dataset,layout,layers,filters,kernel,optimizer,lr,train_limit,val_limit,params,Q
 header+=,train_loss,val_loss,train_acc,val_acc,epochs,seconds,images_per_s,seed,version
 [ "$(head -1 whole.csv)" = "$header" ] || fail "unexpected header: $(head -1 whole.csv)"

@@ -1,0 +1,192 @@
+// Batches from a Dataset: a seeded shuffle per epoch, pixels scaled to
+// [0, 1] and normalised per channel, optional augmentation (random crop
+// after zero-padding, horizontal flip, in torchvision's order), and optional
+// preparation of the next batch on a background thread.
+//
+// Everything random is a function of (seed, epoch, batch index) alone, so a
+// resumed run sees the same batches as an uninterrupted one, and prefetching
+// changes nothing but timing.
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <numeric>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../core/random.hpp"
+#include "../core/tensor.hpp"
+#include "dataset.hpp"
+#include "normalize.hpp"
+
+namespace shallow {
+
+struct LoaderOptions {
+  Index batch_size = 64;
+  bool shuffle = false;
+  std::uint64_t seed = 1;
+  Normalize normalize;            // default: pixels scaled to [0, 1] only
+  Index crop_padding = 0;         // random crop of the image padded by this (0: off)
+  bool horizontal_flip = false;   // flip half of the images
+  bool drop_last = false;         // skip a final partial batch
+  bool prefetch = false;          // prepare the next batch on a background thread
+};
+
+// Images N x C x H x W and their labels; size == N.
+template <class T = float>
+struct Batch {
+  Tensor4<T> x;
+  std::vector<int> y;
+  Index size = 0;
+};
+
+template <class T = float>
+class DataLoader {
+ public:
+  DataLoader(const Dataset& data, LoaderOptions options) : data_(data), o_(std::move(options)) {
+    SHALLOW_CHECK(o_.batch_size > 0, ConfigError,
+                  "DataLoader: batch size must be positive, got " + std::to_string(o_.batch_size));
+    SHALLOW_CHECK(o_.crop_padding >= 0, ConfigError, "DataLoader: crop padding must be >= 0");
+    o_.normalize.check_channels(data_.shape.c);
+    order_.resize(std::size_t(data_.size()));
+    std::iota(order_.begin(), order_.end(), Index(0));
+  }
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+  ~DataLoader() {
+    if (!worker_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+  Index batches() const {
+    const Index n = data_.size(), b = o_.batch_size;
+    return o_.drop_last ? n / b : (n + b - 1) / b;
+  }
+  const Dataset& dataset() const { return data_; }
+  const LoaderOptions& options() const { return o_; }
+
+  // Rewinds to the first batch of `epoch`, whose order (when shuffling) and
+  // augmentation depend only on the seed and the epoch.
+  void start_epoch(int epoch) {
+    wait_idle();
+    epoch_ = epoch;
+    next_ = 0;
+    std::iota(order_.begin(), order_.end(), Index(0));
+    if (o_.shuffle) {
+      Rng rng(mix_seed(o_.seed, std::uint64_t(epoch)));
+      for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
+    }
+    if (o_.prefetch && batches() > 0) request(0);
+  }
+
+  // The next batch of the epoch into b (its buffers are reused); false
+  // when the epoch is over.
+  bool next(Batch<T>& b) {
+    if (next_ >= batches()) return false;
+    if (o_.prefetch) {
+      wait_idle();
+      if (spare_index_ != next_) fill(next_, spare_);  // nothing requested yet
+      std::swap(b, spare_);
+      spare_index_ = -1;
+      if (next_ + 1 < batches()) request(next_ + 1);
+    } else {
+      fill(next_, b);
+    }
+    ++next_;
+    return true;
+  }
+
+  // The order of the current epoch: order()[k] is the dataset index of its
+  // k-th image.
+  const std::vector<Index>& order() const { return order_; }
+
+ private:
+  // Assembles batch `index` of the current epoch.
+  void fill(Index index, Batch<T>& b) const {
+    const Index first = index * o_.batch_size, n = std::min(o_.batch_size, data_.size() - first);
+    const Shape s = data_.shape;
+    const Index plane = s.h * s.w, pad = o_.crop_padding;
+    ensure_shape(b.x, n, s.c, s.h, s.w);
+    b.y.resize(std::size_t(n));
+    b.size = n;
+    Rng rng(mix_seed(mix_seed(o_.seed, std::uint64_t(epoch_)), std::uint64_t(index) + 1));
+    for (Index k = 0; k < n; ++k) {
+      const Index i = order_[std::size_t(first + k)];
+      b.y[std::size_t(k)] = data_.labels[std::size_t(i)];
+      // The crop window's offset in the padded image, minus the padding.
+      const Index oy = pad ? Index(rng.below(std::uint64_t(2 * pad + 1))) - pad : 0;
+      const Index ox = pad ? Index(rng.below(std::uint64_t(2 * pad + 1))) - pad : 0;
+      const bool flip = o_.horizontal_flip && (rng.next() >> 63);
+      const std::uint8_t* src = data_.image(i);
+      T* dst = b.x.data() + k * s.size();
+      for (Index c = 0; c < s.c; ++c) {
+        const double scale = o_.normalize.scale(c);
+        const T shift = T(o_.normalize.shift(c));
+        for (Index y = 0; y < s.h; ++y) {
+          const Index sy = y + oy;
+          T* row = dst + c * plane + y * s.w;
+          for (Index x = 0; x < s.w; ++x) {
+            const Index sx = (flip ? s.w - 1 - x : x) + ox;
+            // Padding is pixel value 0, normalised like any pixel.
+            const int v = (sy >= 0 && sy < s.h && sx >= 0 && sx < s.w) ? src[c * plane + sy * s.w + sx] : 0;
+            row[x] = T(v * scale) + shift;
+          }
+        }
+      }
+    }
+  }
+
+  void request(Index index) {
+    if (!worker_.joinable()) worker_ = std::thread([this] { work(); });
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      spare_index_ = index;
+      busy_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  void wait_idle() {
+    std::unique_lock<std::mutex> lock(m_);
+    cv_.wait(lock, [this] { return !busy_; });
+  }
+
+  void work() {
+    std::unique_lock<std::mutex> lock(m_);
+    while (true) {
+      cv_.wait(lock, [this] { return busy_ || stop_; });
+      if (stop_) return;
+      lock.unlock();
+      fill(spare_index_, spare_);
+      lock.lock();
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  const Dataset& data_;
+  LoaderOptions o_;
+  std::vector<Index> order_;
+  int epoch_ = 0;
+  Index next_ = 0;
+
+  // Prefetching: the worker fills spare_ with batch spare_index_ while busy_;
+  // -1 once the caller has taken it.
+  Batch<T> spare_;
+  std::thread worker_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  Index spare_index_ = -1;
+  bool busy_ = false, stop_ = false;
+};
+
+}  // namespace shallow

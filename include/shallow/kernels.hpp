@@ -1,0 +1,14 @@
+// shallow's kernels floor: the convolution algorithms (im2col + GEMM, padded
+// planes) behind one interface, and the GEMM they share. Needs Eigen and
+// OpenMP only.
+#pragma once
+
+#include "core.hpp"
+#include "kernels/conv_algorithms.hpp"
+#include "kernels/conv_geometry.hpp"
+#include "kernels/conv_kernel.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/im2col.hpp"
+#include "kernels/im2col_conv.hpp"
+#include "kernels/plane_conv.hpp"
+#include "kernels/planes.hpp"

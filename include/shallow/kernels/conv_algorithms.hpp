@@ -1,0 +1,42 @@
+// Which convolution algorithm takes a geometry, and the factory that makes
+// one. Conv2d asks here when its options leave the choice to the library.
+#pragma once
+
+#include <memory>
+
+#include "conv_kernel.hpp"
+#include "im2col_conv.hpp"
+#include "plane_conv.hpp"
+
+namespace shallow {
+
+// Whether `a` can compute geometry g (automatic: always).
+inline bool conv_accepts(ConvAlgorithm a, const ConvGeometry& g) {
+  switch (a) {
+    case ConvAlgorithm::automatic: return true;
+    case ConvAlgorithm::im2col: return Im2colConv<float>::accepts(g);
+    case ConvAlgorithm::planes: return PlaneConv<float>::accepts(g);
+    case ConvAlgorithm::winograd: return false;
+  }
+  return false;
+}
+
+// The library's choice for g: the plane kernels for every stride-1 'same'
+// convolution they take (faster than im2col + GEMM on every such shape
+// measured, docs/performance.md), im2col + GEMM for the rest.
+inline ConvAlgorithm choose_conv_algorithm(const ConvGeometry& g) {
+  return PlaneConv<float>::accepts(g) ? ConvAlgorithm::planes : ConvAlgorithm::im2col;
+}
+
+template <class T>
+std::unique_ptr<ConvKernel<T>> make_conv_kernel(ConvAlgorithm a) {
+  switch (a) {
+    case ConvAlgorithm::im2col: return std::make_unique<Im2colConv<T>>();
+    case ConvAlgorithm::planes: return std::make_unique<PlaneConv<T>>();
+    case ConvAlgorithm::automatic:
+    case ConvAlgorithm::winograd: break;
+  }
+  throw ConfigError(std::string("make_conv_kernel: no kernel for algorithm '") + to_string(a) + "'");
+}
+
+}  // namespace shallow

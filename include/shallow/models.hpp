@@ -1,0 +1,4 @@
+// Networks built from run-time settings: the classifier the tools train.
+#pragma once
+
+#include "models/classifier.hpp"

@@ -1,0 +1,99 @@
+// The classifier the tools train, built from run-time settings so they can
+// make any configuration of it. With one stage it is the network of the
+// paper's study as far as the paper describes it (a convolution to F
+// channels, N residual layers of F filters, a dense classifier); the pooling
+// before the dense layer is not stated there: max-pool 4 is this project's
+// assumption (docs/reproduction.md).
+//
+//   conv2d  in -> F channels, kernel k, 'same'     (brings the input to F)
+//   act
+//   residual stack: N branches of F -> F, kernel k, in the chosen layout
+//   maxpool2d P  (P = 0: global average pool instead)
+//   flatten
+//   dense   -> classes
+//
+// With S > 1 stages (a CIFAR-sized network), each stage after the first
+// halves the image and doubles the width, and batch normalisation follows
+// every convolution outside the residual stacks (which therefore need no
+// bias: batch norm subtracts it again):
+//
+//   conv2d in -> F, k, 'same', no bias;  batchnorm;  act;  residual stack (N, F)
+//   S-1 times: conv2d C -> 2C, 3x3, stride 2, pad 1, no bias;  batchnorm;  act;
+//              residual stack (N, 2C)
+//   pool, flatten, dense as above
+//
+// Both layouts give the same parameter count for the same settings.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "../nn/activation.hpp"
+#include "../nn/batchnorm.hpp"
+#include "../nn/conv2d.hpp"
+#include "../nn/dense.hpp"
+#include "../nn/flatten.hpp"
+#include "../nn/network.hpp"
+#include "../nn/pooling.hpp"
+#include "../nn/residual.hpp"
+
+namespace shallow {
+
+struct ModelConfig {
+  Shape input{1, 28, 28};
+  Index classes = 10;
+  Layout layout = Layout::parallel;
+  Index layers = 8;
+  Index filters = 16;
+  Index kernel = 3;
+  Activation activation = Activation::relu;
+  Index pool = 4;  // max-pool window before the classifier; 0 = global average
+  Index stages = 1;
+  std::uint64_t seed = 1;
+};
+
+inline std::string describe(const ModelConfig& c) {
+  return to_string(c.layout) + " layers=" + std::to_string(c.layers) + " filters=" + std::to_string(c.filters) +
+         " kernel=" + std::to_string(c.kernel) + " activation=" + to_string(c.activation) +
+         " pool=" + std::to_string(c.pool) + (c.stages > 1 ? " stages=" + std::to_string(c.stages) : "");
+}
+
+template <class T = float>
+Network<T> build_model(const ModelConfig& c) {
+  SHALLOW_CHECK(c.classes > 1, ConfigError, "model: need at least two classes, got " + std::to_string(c.classes));
+  SHALLOW_CHECK(c.pool >= 0, ConfigError, "model: pool must be >= 0, got " + std::to_string(c.pool));
+  SHALLOW_CHECK(c.stages >= 1, ConfigError, "model: need at least one stage, got " + std::to_string(c.stages));
+  const bool staged = c.stages > 1;
+  Network<T> net;
+  ResidualOptions ro;
+  ro.activation = c.activation;
+  Index width = c.filters;
+  net.template emplace<Conv2d<T>>(c.input.c, width, c.kernel, 1, same_padding, !staged);
+  for (Index s = 0; s < c.stages; ++s) {
+    if (s > 0) {
+      net.template emplace<Conv2d<T>>(width, 2 * width, 3, 2, 1, false);
+      width *= 2;
+    }
+    if (staged) net.template emplace<BatchNorm2d<T>>(width);
+    net.add(std::make_unique<ActivationLayer<T>>(c.activation));
+    net.add(make_residual<T>(c.layout, c.layers, width, c.kernel, ro));
+  }
+  const Shape before_pool = net.output_shape(c.input);
+  if (c.pool > 0) {
+    SHALLOW_CHECK(c.pool <= before_pool.h && c.pool <= before_pool.w, ConfigError,
+                  "model: pool " + std::to_string(c.pool) + " is larger than the image " + to_string(before_pool) +
+                      " it pools");
+    net.template emplace<MaxPool2d<T>>(c.pool);
+  } else {
+    net.template emplace<GlobalAvgPool<T>>();
+  }
+  net.template emplace<Flatten<T>>();
+  const Shape features = net.output_shape(c.input);
+  net.template emplace<Dense<T>>(features.size(), c.classes);
+  Rng rng(c.seed);
+  net.reset_parameters(rng);
+  return net;
+}
+
+}  // namespace shallow

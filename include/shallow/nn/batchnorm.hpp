@@ -1,0 +1,145 @@
+// Batch normalisation over N, H, W for each channel (PyTorch's BatchNorm2d).
+// Training: normalise with the batch mean and biased variance, and move the
+// running statistics by `momentum` (running_var takes the unbiased variance).
+// Evaluation: normalise with the running statistics.
+// forward caches x_hat and 1/sqrt(var + eps) per channel; backward needs them.
+#pragma once
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layer.hpp"
+#include "spec.hpp"
+
+namespace shallow {
+
+template <class T = float>
+class BatchNorm2d : public Layer<T> {
+ public:
+  explicit BatchNorm2d(Index channels, double eps = 1e-5, double momentum = 0.1)
+      : c_(channels), eps_(eps), momentum_(momentum) {
+    SHALLOW_CHECK(c_ > 0, ConfigError, "BatchNorm2d: channels must be positive, got " + std::to_string(c_));
+    SHALLOW_CHECK(eps_ > 0 && momentum_ >= 0 && momentum_ <= 1 && std::isfinite(eps_), ConfigError,
+                  "BatchNorm2d: need a finite eps > 0 and 0 <= momentum <= 1, got eps=" + format_number(eps_) +
+                      " momentum=" + format_number(momentum_));
+    gamma_.setOnes(c_);
+    beta_.setZero(c_);
+    gamma_grad_.setZero(c_);
+    beta_grad_.setZero(c_);
+    running_mean_.setZero(c_);
+    running_var_.setOnes(c_);
+  }
+
+  static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
+    auto bn = std::make_unique<BatchNorm2d<T>>(s.integer("channels"), s.number("eps"), s.number("momentum"));
+    s.finish();
+    return bn;
+  }
+  std::string spec() const override {
+    return SpecWriter("batchnorm2d")("channels", c_)("eps", eps_)("momentum", momentum_).str();
+  }
+
+  const Tensor4<T>& forward(const Tensor4<T>& x) override {
+    check_input(x, {c_, x.dimension(2), x.dimension(3)}, "BatchNorm2d");
+    const Index n = x.dimension(0), area = x.dimension(2) * x.dimension(3), m = n * area;
+    SHALLOW_CHECK(!this->training() || m > 1, ShapeError, spec() + ": training needs more than one value per channel");
+    ensure_shape_like(xhat_, x);
+    ensure_shape_like(y_, x);
+    mean_.resize(c_);
+    inv_std_.resize(c_);
+#pragma omp parallel for schedule(static)
+    for (Index c = 0; c < c_; ++c) {
+      double mean, var;
+      if (this->training()) {
+        // Two passes: E[x^2] - E[x]^2 cancels badly in float.
+        double sum = 0, sq = 0;
+        for (Index b = 0; b < n; ++b) sum += static_cast<double>(plane_of(x, b, c, area).sum());
+        mean = sum / m;
+        for (Index b = 0; b < n; ++b)
+          sq += static_cast<double>((plane_of(x, b, c, area) - T(mean)).square().sum());
+        var = sq / m;
+        running_mean_[c] = T((1 - momentum_) * running_mean_[c] + momentum_ * mean);
+        running_var_[c] = T((1 - momentum_) * running_var_[c] + momentum_ * var * m / (m - 1));
+      } else {
+        mean = running_mean_[c];
+        var = running_var_[c];
+      }
+      mean_[c] = T(mean);
+      inv_std_[c] = T(1 / std::sqrt(var + eps_));
+      for (Index b = 0; b < n; ++b) {
+        auto xh = plane_of(xhat_, b, c, area);
+        xh = (plane_of(x, b, c, area) - mean_[c]) * inv_std_[c];
+        plane_of(y_, b, c, area) = xh * gamma_[c] + beta_[c];
+      }
+    }
+    return y_;
+  }
+
+  // Training: dx = gamma*inv_std/M * (M*dy - sum(dy) - x_hat*sum(dy*x_hat));
+  // evaluation: the statistics are constants, dx = gamma*inv_std*dy.
+  const Tensor4<T>& backward(const Tensor4<T>& dy) override {
+    this->check_gradient(dy, y_);
+    const Index n = dy.dimension(0), area = dy.dimension(2) * dy.dimension(3), m = n * area;
+    ensure_shape_like(dx_, dy);
+#pragma omp parallel for schedule(static)
+    for (Index c = 0; c < c_; ++c) {
+      T sum_dy = 0, sum_dy_xhat = 0;
+      for (Index b = 0; b < n; ++b) {
+        auto g = plane_of(dy, b, c, area);
+        sum_dy += g.sum();
+        sum_dy_xhat += (g * plane_of(xhat_, b, c, area)).sum();
+      }
+      gamma_grad_[c] += sum_dy_xhat;
+      beta_grad_[c] += sum_dy;
+      const T k = gamma_[c] * inv_std_[c];
+      for (Index b = 0; b < n; ++b) {
+        auto dx = plane_of(dx_, b, c, area);
+        if (this->training())
+          dx = k / T(m) * (T(m) * plane_of(dy, b, c, area) - sum_dy - plane_of(xhat_, b, c, area) * sum_dy_xhat);
+        else
+          dx = k * plane_of(dy, b, c, area);
+      }
+    }
+    return dx_;
+  }
+
+  std::vector<Parameter<T>> parameters() override {
+    return {{"weight", VectorMap<T>(gamma_.data(), c_), VectorMap<T>(gamma_grad_.data(), c_), {c_}},
+            {"bias", VectorMap<T>(beta_.data(), c_), VectorMap<T>(beta_grad_.data(), c_), {c_}}};
+  }
+  std::vector<Buffer<T>> buffers() override {
+    return {{"running_mean", VectorMap<T>(running_mean_.data(), c_)},
+            {"running_var", VectorMap<T>(running_var_.data(), c_)}};
+  }
+
+  Shape output_shape(const Shape& in) const override {
+    SHALLOW_CHECK(in.c == c_, ShapeError,
+                  spec() + ": expected " + std::to_string(c_) + " channels, got " + to_string(in));
+    return in;
+  }
+  Index channels() const { return c_; }
+  double eps() const { return eps_; }
+  const VectorX<T>& gamma() const { return gamma_; }
+  const VectorX<T>& beta() const { return beta_; }
+  const VectorX<T>& running_mean() const { return running_mean_; }
+  const VectorX<T>& running_var() const { return running_var_; }
+
+ private:
+  using PlaneMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+  using ConstPlaneMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+  PlaneMap plane_of(Tensor4<T>& t, Index b, Index c, Index area) const {
+    return PlaneMap(t.data() + (b * c_ + c) * area, area);
+  }
+  ConstPlaneMap plane_of(const Tensor4<T>& t, Index b, Index c, Index area) const {
+    return ConstPlaneMap(t.data() + (b * c_ + c) * area, area);
+  }
+
+  Index c_;
+  double eps_, momentum_;
+  VectorX<T> gamma_, beta_, gamma_grad_, beta_grad_, running_mean_, running_var_, mean_, inv_std_;
+  Tensor4<T> xhat_, y_, dx_;
+};
+
+}  // namespace shallow

@@ -1,0 +1,113 @@
+// The contract every layer keeps, so layers compose at compile time (a tuple)
+// and at run time (a list built from flags) alike.
+//
+//   forward(x)   reads a batch x (N x C x H x W), caches what backward needs
+//                (a copy of x, or of the output, or argmax indices; each layer
+//                says which), and returns its output. The output lives in a
+//                buffer the layer owns: it stays valid until the next forward
+//                call, and the buffer is reused, so a steady stream of batches
+//                of one size allocates nothing.
+//   backward(dy) requires that forward ran last on the batch that dy belongs
+//                to; returns dL/dx (a buffer the layer owns, valid until the
+//                next backward) and ADDS dL/dparameter into each parameter's
+//                grad. Call zero_grad between steps.
+//   parameters() flat views of each trainable tensor and its gradient.
+//   buffers()    non-trainable state that belongs in a checkpoint.
+//   train(bool)  training or inference behaviour (BatchNorm, Dropout).
+//   reset_parameters(rng)  re-initialises the parameters from rng.
+//   spec()       one line naming the layer and its configuration; the
+//                layer's static from_spec(SpecReader) builds it back, and
+//                the table in layer_factory.hpp maps the name to it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/random.hpp"
+#include "../core/tensor.hpp"
+
+namespace shallow {
+
+template <class T>
+class Layer {
+ public:
+  using Scalar = T;
+  virtual ~Layer() = default;
+
+  virtual const Tensor4<T>& forward(const Tensor4<T>& x) = 0;
+  virtual const Tensor4<T>& backward(const Tensor4<T>& dy) = 0;
+
+  virtual std::vector<Parameter<T>> parameters() { return {}; }
+  virtual std::vector<Buffer<T>> buffers() { return {}; }
+
+  // The shape of one output sample for one input sample; throws ShapeError
+  // when the layer cannot take that input.
+  virtual Shape output_shape(const Shape& in) const = 0;
+
+  // One line that names the layer and its configuration, e.g.
+  // "conv2d in=1 out=16 kernel=3 stride=1 padding=same bias=1" (SpecWriter,
+  // spec.hpp). Checkpoints store it and compare it on load.
+  virtual std::string spec() const = 0;
+
+  // Draws fresh initial parameters from rng (no-op for layers without any),
+  // so one seed fixes a whole model.
+  virtual void reset_parameters(Rng& rng) { (void)rng; }
+
+  virtual void train(bool on = true) { training_ = on; }
+  void eval() { train(false); }
+  bool training() const { return training_; }
+
+  void zero_grad() {
+    for (auto& p : parameters()) p.grad.setZero();
+  }
+
+ protected:
+  // For backward: dy must have the shape of the output forward returned.
+  // (Checked without building a message unless it fails: this runs every step.)
+  void check_gradient(const Tensor4<T>& dy, const Tensor4<T>& y) const {
+    if (dy.dimensions() != y.dimensions()) throw ShapeError(spec() + ": gradient shape differs from the last output");
+  }
+
+  Layer() = default;
+  Layer(const Layer&) = default;
+  Layer& operator=(const Layer&) = default;
+  bool training_ = true;
+};
+
+template <class L>
+Index parameter_count(L& layer) {
+  Index n = 0;
+  for (const auto& p : layer.parameters()) n += p.value.size();
+  return n;
+}
+
+// Copies parameter values (and buffers) from one model to another with the
+// same parameter list, e.g. a SequentialResidual into a ParallelResidual:
+// same weights, other wiring.
+template <class From, class To>
+void copy_parameters(From& from, To& to) {
+  auto src = from.parameters();
+  auto dst = to.parameters();
+  if (src.size() != dst.size())
+    throw ShapeError("copy_parameters: source has " + std::to_string(src.size()) +
+                     " parameters, destination " + std::to_string(dst.size()));
+  for (std::size_t i = 0; i < src.size(); ++i) {
+    if (src[i].shape != dst[i].shape)
+      throw ShapeError("copy_parameters: parameter " + std::to_string(i) + " (" + src[i].name +
+                       " -> " + dst[i].name + ") differs in shape");
+    dst[i].value = src[i].value.template cast<typename decltype(dst[i].value)::Scalar>();
+  }
+  auto src_buf = from.buffers();
+  auto dst_buf = to.buffers();
+  if (src_buf.size() != dst_buf.size())
+    throw ShapeError("copy_parameters: source has " + std::to_string(src_buf.size()) +
+                     " buffers, destination " + std::to_string(dst_buf.size()));
+  for (std::size_t i = 0; i < src_buf.size(); ++i) {
+    if (src_buf[i].value.size() != dst_buf[i].value.size())
+      throw ShapeError("copy_parameters: buffer " + src_buf[i].name + " differs in size");
+    dst_buf[i].value = src_buf[i].value.template cast<typename decltype(dst_buf[i].value)::Scalar>();
+  }
+}
+
+}  // namespace shallow

@@ -1,0 +1,107 @@
+// Network<T>: a run-time list of type-erased layers in a chain, built in
+// code or from spec lines (make_network, layer_factory.hpp). It is a Layer
+// itself: forward runs the chain, backward runs it in reverse, parameters()
+// lists every layer's parameters in order, prefixed with the layer's
+// position ("2.branch1.weight"). Stack (stack.hpp) is the compile-time
+// counterpart.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "layer.hpp"
+
+namespace shallow {
+
+namespace detail {
+template <class T>
+void append_prefixed(std::vector<Parameter<T>>& out, std::vector<Parameter<T>> ps, std::size_t index) {
+  for (auto& p : ps) {
+    p.name = std::to_string(index) + "." + p.name;
+    out.push_back(std::move(p));
+  }
+}
+template <class T>
+void append_prefixed(std::vector<Buffer<T>>& out, std::vector<Buffer<T>> bs, std::size_t index) {
+  for (auto& b : bs) {
+    b.name = std::to_string(index) + "." + b.name;
+    out.push_back(std::move(b));
+  }
+}
+}  // namespace detail
+
+template <class T = float>
+class Network : public Layer<T> {
+ public:
+  Network() = default;
+  Network(Network&&) noexcept = default;
+  Network& operator=(Network&&) noexcept = default;
+
+  Network& add(std::unique_ptr<Layer<T>> layer) {
+    SHALLOW_CHECK(layer != nullptr, ConfigError, "Network::add: null layer");
+    layer->train(this->training());
+    layers_.push_back(std::move(layer));
+    return *this;
+  }
+  template <class L, class... Args>
+  L& emplace(Args&&... args) {
+    auto layer = std::make_unique<L>(std::forward<Args>(args)...);
+    L& ref = *layer;
+    add(std::move(layer));
+    return ref;
+  }
+
+  const Tensor4<T>& forward(const Tensor4<T>& x) override {
+    const Tensor4<T>* h = &x;
+    for (auto& l : layers_) h = &l->forward(*h);
+    return *h;
+  }
+  const Tensor4<T>& backward(const Tensor4<T>& dy) override {
+    const Tensor4<T>* g = &dy;
+    for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) g = &(*it)->backward(*g);
+    return *g;
+  }
+
+  std::vector<Parameter<T>> parameters() override {
+    std::vector<Parameter<T>> ps;
+    for (std::size_t i = 0; i < layers_.size(); ++i) detail::append_prefixed(ps, layers_[i]->parameters(), i);
+    return ps;
+  }
+  std::vector<Buffer<T>> buffers() override {
+    std::vector<Buffer<T>> bs;
+    for (std::size_t i = 0; i < layers_.size(); ++i) detail::append_prefixed(bs, layers_[i]->buffers(), i);
+    return bs;
+  }
+
+  void train(bool on = true) override {
+    Layer<T>::train(on);
+    for (auto& l : layers_) l->train(on);
+  }
+  void reset_parameters(Rng& rng) override {
+    for (auto& l : layers_) l->reset_parameters(rng);
+  }
+
+  Shape output_shape(const Shape& in) const override {
+    Shape s = in;
+    for (const auto& l : layers_) s = l->output_shape(s);
+    return s;
+  }
+
+  // One layer spec per line; make_network (layer_factory.hpp) reads it back.
+  std::string spec() const override {
+    std::string s;
+    for (const auto& l : layers_) s += l->spec() + "\n";
+    return s;
+  }
+
+  std::size_t size() const { return layers_.size(); }
+  Layer<T>& operator[](std::size_t i) { return *layers_.at(i); }
+  const Layer<T>& operator[](std::size_t i) const { return *layers_.at(i); }
+
+ private:
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+};
+
+}  // namespace shallow

@@ -1,0 +1,326 @@
+// The two layouts of N residual branches f_i(x) = act(conv_i(x)) of C -> C
+// channels ("same" padding, stride 1):
+//
+//   SequentialResidual (deep):    h_0 = x,  h_i = h_{i-1} + f_i(h_{i-1}),  y = h_N
+//   ParallelResidual (shallow):   y = x + sum_i f_i(x)
+//
+// Both hold the same parameters, listed in the same order (branch 1's weight
+// [C, C, k, k] and bias [C], then branch 2's, ...), so copy_parameters moves
+// weights between them, and with the same seed they start from the same ones.
+//
+// ParallelResidual computes its N branches as ONE convolution of C -> N*C
+// channels: x is padded once per pass instead of N times, and each kernel
+// call works on N times as many output channels. Branch i is output channels
+// [i*C, (i+1)*C) of that convolution, which in the row-major [out, in, k, k]
+// weight is a contiguous block, so its parameter views are plain slices.
+//
+// Both layouts run their activation, skip connection and input caching
+// through Conv2d's per-image hooks, inside the convolution's parallel loop.
+//
+// The branch count N is a template parameter, or Dynamic for a count chosen
+// at run time: SequentialResidual<4>(channels, kernel) and
+// SequentialResidual<Dynamic>(4, channels, kernel) are the same code and the
+// same computation. A fixed N spells the block's shape in its type (a
+// Stack<...> then says its whole architecture) and makes N < 1 a compile
+// error; it buys no other speed.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/init.hpp"
+#include "activation.hpp"
+#include "conv2d.hpp"
+
+namespace shallow {
+
+inline constexpr int Dynamic = -1;
+
+enum class Layout { sequential, parallel };
+
+inline std::string to_string(Layout l) { return l == Layout::sequential ? "sequential" : "parallel"; }
+inline Layout parse_layout(const std::string& s) {
+  if (s == "sequential" || s == "deep") return Layout::sequential;
+  if (s == "parallel" || s == "shallow") return Layout::parallel;
+  throw ConfigError("unknown layout '" + s + "' (sequential, parallel)");
+}
+
+struct ResidualOptions {
+  Activation activation = Activation::relu;
+  double negative_slope = default_negative_slope;      // of leaky_relu
+  bool bias = true;
+  ConvAlgorithm algorithm = ConvAlgorithm::automatic;  // of the branch convolutions
+  std::uint64_t seed = default_seed;                   // of the initial weights
+};
+
+// What both layouts share: sizes, options, the activation, spec and shape.
+template <class T>
+class ResidualBlock : public Layer<T> {
+ public:
+  Layout layout() const { return layout_; }
+  Index layers() const { return n_; }
+  Index channels() const { return c_; }
+  Index kernel() const { return k_; }
+  const ResidualOptions& options() const { return opt_; }
+
+  Shape output_shape(const Shape& in) const override {
+    SHALLOW_CHECK(in.c == c_, ShapeError,
+                  spec() + ": expected " + std::to_string(c_) + " channels, got " + to_string(in));
+    return in;
+  }
+
+  // "sequential_residual layers=N channels=C kernel=K activation=A bias=0|1"
+  // (or parallel_), with negative_slope= for a leaky_relu slope other than
+  // the default and algorithm= for a forced convolution algorithm.
+  std::string spec() const override {
+    SpecWriter w(to_string(layout_) + "_residual");
+    w("layers", n_)("channels", c_)("kernel", k_)("activation", to_string(opt_.activation))("bias", opt_.bias);
+    if (opt_.activation == Activation::leaky_relu && opt_.negative_slope != default_negative_slope)
+      w("negative_slope", opt_.negative_slope);
+    if (opt_.algorithm != ConvAlgorithm::automatic) w("algorithm", to_string(opt_.algorithm));
+    return w.str();
+  }
+  // Either layout, by the spec's name.
+  static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s);
+
+ protected:
+  ResidualBlock(Layout layout, Index n, Index channels, Index kernel, const ResidualOptions& opt)
+      : layout_(layout), n_(n), c_(channels), k_(kernel), opt_(opt) {
+    SHALLOW_CHECK(n > 0, ConfigError, "residual block: need at least one branch, got " + std::to_string(n));
+    SHALLOW_CHECK(channels > 0, ConfigError, "residual block: channels must be positive, got " + std::to_string(channels));
+    SHALLOW_CHECK(kernel > 0, ConfigError, "residual block: kernel must be positive, got " + std::to_string(kernel));
+    checked_slope(opt.negative_slope, "residual block");
+  }
+
+  Conv2d<T> branch_conv(Index out_channels) const {
+    return Conv2d<T>(c_, out_channels, k_, 1, same_padding, opt_.bias, ConvOptions{opt_.algorithm});
+  }
+  void activate_(T* z, Index count) const { activate(opt_.activation, z, z, count, T(opt_.negative_slope)); }
+  void activate_backward_(const T* y, const T* dy, T* dz, Index count) const {
+    activate_backward(opt_.activation, y, dy, dz, count, T(opt_.negative_slope));
+  }
+  void check_gradient_shape(const Tensor4<T>& dy, const Tensor4<T>& y) const {
+    SHALLOW_CHECK(dy.dimensions() == y.dimensions(), ShapeError, spec() + ": gradient shape differs from the last output");
+  }
+
+ private:
+  Layout layout_;
+  Index n_, c_, k_;
+  ResidualOptions opt_;
+};
+
+template <class T>
+class SequentialResidualBlock : public ResidualBlock<T> {
+ public:
+  SequentialResidualBlock(Index n, Index channels, Index kernel, const ResidualOptions& opt)
+      : ResidualBlock<T>(Layout::sequential, n, channels, kernel, opt) {
+    for (Index i = 0; i < n; ++i) convs_.push_back(this->branch_conv(channels));
+    Rng rng(opt.seed);
+    reset_parameters(rng);
+    h_.resize(std::size_t(n + 1));
+    a_.resize(std::size_t(n));
+  }
+
+  void reset_parameters(Rng& rng) override {
+    for (auto& conv : convs_) conv.reset_parameters(rng);
+  }
+
+  // Caches every h_{i-1} (the input of branch i) and every branch output a_i.
+  // The activation and the skip connection run per image inside each
+  // convolution's parallel loop; branch 1 reads x and copies it into h_0 there.
+  const Tensor4<T>& forward(const Tensor4<T>& x) override {
+    check_input(x, {this->channels(), x.dimension(2), x.dimension(3)}, "SequentialResidual");
+    const Index sample = sample_shape(x).size(), n = this->layers();
+    for (auto& h : h_) ensure_shape_like(h, x);
+    for (Index i = 0; i < n; ++i) {
+      const Tensor4<T>& in = i == 0 ? x : h_[std::size_t(i)];
+      Tensor4<T>& a = a_[std::size_t(i)];
+      T* out = h_[std::size_t(i + 1)].data();
+      convs_[std::size_t(i)].forward_into(in, a, [&](Index b) {
+        const Index at = b * sample;
+        if (i == 0) std::copy_n(x.data() + at, sample, h_[0].data() + at);
+        this->activate_(a.data() + at, sample);
+        VectorMap<T>(out + at, sample) = VectorMap<T>(a.data() + at, sample) + as_vector(in).segment(at, sample);
+      });
+    }
+    return h_[std::size_t(n)];
+  }
+
+  // Walks the chain back: g = dL/dh_i; dL/dh_{i-1} = g + conv_i^T(act'(a_i) * g),
+  // per image inside each convolution's parallel loop. The last branch reads
+  // dy itself.
+  const Tensor4<T>& backward(const Tensor4<T>& dy) override {
+    const Index n = this->layers();
+    this->check_gradient_shape(dy, h_[std::size_t(n)]);
+    const Index sample = sample_shape(dy).size();
+    ensure_shape_like(g_, dy);
+    ensure_shape_like(dz_, dy);
+    ensure_shape_like(dh_, dy);
+    for (Index i = n - 1; i >= 0; --i) {
+      const T* g = i == n - 1 ? dy.data() : g_.data();
+      const T* a = a_[std::size_t(i)].data();
+      convs_[std::size_t(i)].backward_into(
+          h_[std::size_t(i)], dz_, &dh_,
+          [&](Index b) {
+            const Index at = b * sample;
+            this->activate_backward_(a + at, g + at, dz_.data() + at, sample);
+          },
+          [&](Index b) {
+            const Index at = b * sample;
+            VectorMap<T>(g_.data() + at, sample) =
+                Eigen::Map<const VectorX<T>>(g + at, sample) + VectorMap<T>(dh_.data() + at, sample);
+          });
+    }
+    return g_;
+  }
+
+  std::vector<Parameter<T>> parameters() override {
+    std::vector<Parameter<T>> ps;
+    for (std::size_t i = 0; i < convs_.size(); ++i)
+      for (auto& p : convs_[i].parameters()) {
+        p.name = "branch" + std::to_string(i + 1) + "." + p.name;
+        ps.push_back(std::move(p));
+      }
+    return ps;
+  }
+
+  Conv2d<T>& branch(Index i) { return convs_.at(static_cast<std::size_t>(i)); }
+
+ private:
+  std::vector<Conv2d<T>> convs_;
+  std::vector<Tensor4<T>> h_, a_;
+  Tensor4<T> g_, dz_, dh_;
+};
+
+template <class T>
+class ParallelResidualBlock : public ResidualBlock<T> {
+ public:
+  ParallelResidualBlock(Index n, Index channels, Index kernel, const ResidualOptions& opt)
+      : ResidualBlock<T>(Layout::parallel, n, channels, kernel, opt), conv_(this->branch_conv(n * channels)) {
+    Rng rng(opt.seed);
+    reset_parameters(rng);
+  }
+
+  // Branch by branch, weights then bias, as SequentialResidual draws them.
+  void reset_parameters(Rng& rng) override {
+    for (Index i = 0; i < this->layers(); ++i) conv_.reset_rows(rng, i * this->channels(), this->channels());
+  }
+
+  // Caches x and the N activated branch outputs a (N*C channels). Caching
+  // x, the activation and the sum run per image inside the convolution's
+  // parallel loop.
+  const Tensor4<T>& forward(const Tensor4<T>& x) override {
+    check_input(x, {this->channels(), x.dimension(2), x.dimension(3)}, "ParallelResidual");
+    ensure_shape_like(x_, x);
+    ensure_shape_like(y_, x);
+    const Index sample = sample_shape(x).size(), n = this->layers();
+    conv_.forward_into(x, a_, [&](Index b) {
+      std::copy_n(x.data() + b * sample, sample, x_.data() + b * sample);
+      T* a = a_.data() + b * n * sample;
+      this->activate_(a, n * sample);
+      auto y = VectorMap<T>(y_.data() + b * sample, sample);
+      y = as_vector(x).segment(b * sample, sample);
+      for (Index i = 0; i < n; ++i) y += VectorMap<T>(a + i * sample, sample);
+    });
+    return y_;
+  }
+
+  // Every branch receives dy: dz_i = act'(a_i) * dy, then one backward pass of
+  // the fused convolution; the skip connection adds dy itself. Both run per
+  // image inside the convolution's parallel loop.
+  const Tensor4<T>& backward(const Tensor4<T>& dy) override {
+    this->check_gradient_shape(dy, y_);
+    ensure_shape_like(dz_, a_);
+    const Index sample = sample_shape(dy).size(), n = this->layers();
+    conv_.backward_into(
+        x_, dz_, &dx_,
+        [&](Index b) {
+          for (Index i = 0; i < n; ++i) {
+            const Index at = (b * n + i) * sample;
+            this->activate_backward_(a_.data() + at, dy.data() + b * sample, dz_.data() + at, sample);
+          }
+        },
+        [&](Index b) { VectorMap<T>(dx_.data() + b * sample, sample) += as_vector(dy).segment(b * sample, sample); });
+    return dx_;
+  }
+
+  std::vector<Parameter<T>> parameters() override {
+    const Index c = this->channels(), k = this->kernel(), w = c * c * k * k;
+    std::vector<Parameter<T>> ps;
+    for (Index i = 0; i < this->layers(); ++i) {
+      const std::string prefix = "branch" + std::to_string(i + 1) + ".";
+      ps.push_back({prefix + "weight", VectorMap<T>(conv_.weight().data() + i * w, w),
+                    VectorMap<T>(conv_.weight_grad().data() + i * w, w), {c, c, k, k}});
+      if (this->options().bias)
+        ps.push_back({prefix + "bias", VectorMap<T>(conv_.bias().data() + i * c, c),
+                      VectorMap<T>(conv_.bias_grad().data() + i * c, c), {c}});
+    }
+    return ps;
+  }
+
+  // The fused C -> N*C convolution.
+  Conv2d<T>& fused() { return conv_; }
+
+ private:
+  Conv2d<T> conv_;
+  Tensor4<T> x_, a_, y_, dz_, dx_;
+};
+
+// N residual layers one after another. With N fixed: (channels, kernel
+// [, options]); with N = Dynamic: (layers, channels, kernel [, options]).
+template <int N, class T = float>
+class SequentialResidual : public SequentialResidualBlock<T> {
+  static_assert(N > 0 || N == Dynamic, "SequentialResidual<N>: N must be positive, or Dynamic");
+
+ public:
+  template <int M = N, std::enable_if_t<M != Dynamic, int> = 0>
+  SequentialResidual(Index channels, Index kernel, const ResidualOptions& opt = {})
+      : SequentialResidualBlock<T>(N, channels, kernel, opt) {}
+  template <int M = N, std::enable_if_t<M == Dynamic, int> = 0>
+  SequentialResidual(Index layers, Index channels, Index kernel, const ResidualOptions& opt = {})
+      : SequentialResidualBlock<T>(layers, channels, kernel, opt) {}
+};
+
+// N residual branches side by side on the same input, summed.
+template <int N, class T = float>
+class ParallelResidual : public ParallelResidualBlock<T> {
+  static_assert(N > 0 || N == Dynamic, "ParallelResidual<N>: N must be positive, or Dynamic");
+
+ public:
+  template <int M = N, std::enable_if_t<M != Dynamic, int> = 0>
+  ParallelResidual(Index channels, Index kernel, const ResidualOptions& opt = {})
+      : ParallelResidualBlock<T>(N, channels, kernel, opt) {}
+  template <int M = N, std::enable_if_t<M == Dynamic, int> = 0>
+  ParallelResidual(Index layers, Index channels, Index kernel, const ResidualOptions& opt = {})
+      : ParallelResidualBlock<T>(layers, channels, kernel, opt) {}
+};
+
+// Either layout with everything chosen at run time, for tools built from flags.
+template <class T = float>
+std::unique_ptr<ResidualBlock<T>> make_residual(Layout layout, Index layers, Index channels, Index kernel,
+                                                const ResidualOptions& opt = {}) {
+  if (layout == Layout::sequential) return std::make_unique<SequentialResidualBlock<T>>(layers, channels, kernel, opt);
+  return std::make_unique<ParallelResidualBlock<T>>(layers, channels, kernel, opt);
+}
+
+template <class T>
+std::unique_ptr<Layer<T>> ResidualBlock<T>::from_spec(const SpecReader& s) {
+  const std::string& name = s.name();
+  const std::string suffix = "_residual";
+  SHALLOW_CHECK(name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0,
+                ConfigError, "ResidualBlock::from_spec: '" + name + "' is not a residual block");
+  const Layout layout = parse_layout(name.substr(0, name.size() - suffix.size()));
+  ResidualOptions o;
+  o.activation = parse_activation(s.text("activation"));
+  o.bias = s.flag("bias");
+  if (s.has("negative_slope")) o.negative_slope = s.number("negative_slope");
+  if (s.has("algorithm")) o.algorithm = parse_conv_algorithm(s.text("algorithm"));
+  auto block = make_residual<T>(layout, s.integer("layers"), s.integer("channels"), s.integer("kernel"), o);
+  s.finish();
+  return block;
+}
+
+}  // namespace shallow

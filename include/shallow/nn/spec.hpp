@@ -1,0 +1,97 @@
+// Layer specs: one line "name key=value ...", written by a layer's spec()
+// with SpecWriter and read back by its static from_spec() with SpecReader,
+// so an architecture can be stored as text (in checkpoints, on the command
+// line) and rebuilt exactly. Numbers are written in their shortest exact
+// form. A reader that leaves a key unread, or reads a key that is missing or
+// malformed, throws ConfigError quoting the line: a typo in a spec is never
+// silently ignored.
+#pragma once
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "../core/error.hpp"
+#include "../core/format.hpp"
+
+namespace shallow {
+
+class SpecWriter {
+ public:
+  explicit SpecWriter(const std::string& name) : line_(name) {}
+  SpecWriter& operator()(const std::string& key, const std::string& value) {
+    line_ += " " + key + "=" + value;
+    return *this;
+  }
+  SpecWriter& operator()(const std::string& key, const char* value) { return (*this)(key, std::string(value)); }
+  SpecWriter& operator()(const std::string& key, long long value) { return (*this)(key, std::to_string(value)); }
+  SpecWriter& operator()(const std::string& key, long value) { return (*this)(key, (long long)value); }
+  SpecWriter& operator()(const std::string& key, int value) { return (*this)(key, (long long)value); }
+  SpecWriter& operator()(const std::string& key, bool value) { return (*this)(key, value ? "1" : "0"); }
+  SpecWriter& operator()(const std::string& key, double value) { return (*this)(key, format_number(value)); }
+  const std::string& str() const { return line_; }
+
+ private:
+  std::string line_;
+};
+
+class SpecReader {
+ public:
+  explicit SpecReader(const std::string& line) : line_(line) {
+    std::istringstream in(line);
+    in >> name_;
+    std::string tok;
+    while (in >> tok) {
+      const auto eq = tok.find('=');
+      if (eq == std::string::npos || eq == 0) fail("expected key=value, got '" + tok + "'");
+      if (!values_.emplace(tok.substr(0, eq), tok.substr(eq + 1)).second)
+        fail("key " + tok.substr(0, eq) + " appears twice");
+    }
+  }
+  const std::string& name() const { return name_; }
+  const std::string& line() const { return line_; }
+  bool has(const std::string& key) const { return values_.count(key) != 0; }
+
+  std::string text(const std::string& key) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) fail("missing " + key + "=");
+    read_.insert(key);
+    return it->second;
+  }
+  long long integer(const std::string& key) const {
+    const std::string s = text(key);
+    long long v = 0;
+    if (!parse_number(s, v)) fail(key + "=" + s + " is not an integer");
+    return v;
+  }
+  // A finite number.
+  double number(const std::string& key) const {
+    const std::string s = text(key);
+    double v = 0;
+    if (!parse_number(s, v) || !std::isfinite(v)) fail(key + "=" + s + " is not a finite number");
+    return v;
+  }
+  bool flag(const std::string& key) const {
+    const std::string s = text(key);
+    if (s != "0" && s != "1") fail(key + "=" + s + " is not 0 or 1");
+    return s == "1";
+  }
+  // Every key of the line must have been read: call last in from_spec.
+  void finish() const {
+    for (const auto& [key, value] : values_)
+      if (!read_.count(key)) fail("unknown key " + key + "=" + value);
+  }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ConfigError("layer spec '" + line_ + "': " + what);
+  }
+
+ private:
+  std::string line_, name_;
+  std::map<std::string, std::string> values_;
+  mutable std::set<std::string> read_;
+};
+
+}  // namespace shallow

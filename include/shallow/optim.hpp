@@ -1,0 +1,10 @@
+// shallow's optimizers (SGD, Adam, AdamW), learning-rate schedules and
+// gradient clipping. Needs Eigen only.
+#pragma once
+
+#include "core.hpp"
+#include "optim/adam.hpp"
+#include "optim/clip_grad.hpp"
+#include "optim/optimizer.hpp"
+#include "optim/schedule.hpp"
+#include "optim/sgd.hpp"

@@ -1,0 +1,172 @@
+// Learning-rate schedules as pure functions of the epoch (or of the step: the
+// schedule does not care which, as long as its lengths count the same unit).
+// lr_at(e) depends on nothing but e, so a resumed run computes the same rate
+// without any saved scheduler state. Epochs count from 0.
+//
+//   constant          lr
+//   step              lr * gamma^floor(e / step_size)                (StepLR)
+//   cosine            eta_min + (lr - eta_min) * (1 + cos(pi * e / t_max)) / 2
+//                     for e < t_max, then eta_min   (CosineAnnealingLR, but
+//                     held at eta_min instead of rising again)
+//   with_warmup(w)    the schedule above, scaled by (e + 1) / (w + 1) for
+//                     e < w: w epochs that ramp up linearly and never use a
+//                     zero rate, then the schedule unchanged.
+//
+// Text form, for command lines (parse_schedule; spec() writes it back):
+//
+//   schedule := [ "warmup:" W "+" ] decay
+//   decay    := "constant"
+//             | "step:" STEP_SIZE [ ":" GAMMA ]          GAMMA defaults to 0.1
+//             | "cosine" [ ":" T_MAX [ ":" ETA_MIN ] ]   T_MAX defaults to the
+//                                                        run's epochs, ETA_MIN to 0
+//   e.g. "cosine", "step:30:0.1", "warmup:5+cosine", "warmup:2+step:10:0.5"
+//
+// The base rate is not part of the text: it comes with the optimizer's lr.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../core/format.hpp"
+
+namespace shallow {
+
+class LrSchedule {
+ public:
+  static LrSchedule constant(double lr) { return LrSchedule(Kind::constant, lr); }
+
+  static LrSchedule step(double lr, std::int64_t step_size, double gamma = 0.1) {
+    LrSchedule s(Kind::step, lr);
+    check(step_size > 0, "step schedule: step_size must be > 0, got " + std::to_string(step_size));
+    check(std::isfinite(gamma) && gamma > 0,
+          "step schedule: gamma must be finite and > 0, got " + format_number(gamma));
+    s.step_size_ = step_size;
+    s.gamma_ = gamma;
+    return s;
+  }
+
+  static LrSchedule cosine(double lr, std::int64_t t_max, double eta_min = 0) {
+    LrSchedule s(Kind::cosine, lr);
+    check(t_max > 0, "cosine schedule: t_max must be > 0, got " + std::to_string(t_max));
+    check(std::isfinite(eta_min) && eta_min >= 0,
+          "cosine schedule: eta_min must be finite and >= 0, got " + format_number(eta_min));
+    s.t_max_ = t_max;
+    s.eta_min_ = eta_min;
+    return s;
+  }
+
+  LrSchedule with_warmup(std::int64_t epochs) const {
+    check(epochs >= 0, "warm-up: epochs must be >= 0, got " + std::to_string(epochs));
+    LrSchedule s = *this;
+    s.warmup_ = epochs;
+    return s;
+  }
+
+  double lr_at(std::int64_t epoch) const {
+    check(epoch >= 0, "lr schedule: epoch must be >= 0, got " + std::to_string(epoch));
+    const double lr = decayed(epoch);
+    if (epoch < warmup_) return lr * static_cast<double>(epoch + 1) / static_cast<double>(warmup_ + 1);
+    return lr;
+  }
+
+  // The text form, which parse_schedule reads back to this schedule.
+  std::string spec() const {
+    std::string decay;
+    switch (kind_) {
+      case Kind::constant: decay = "constant"; break;
+      case Kind::step: decay = "step:" + std::to_string(step_size_) + ":" + format_number(gamma_); break;
+      case Kind::cosine: decay = "cosine:" + std::to_string(t_max_) + ":" + format_number(eta_min_); break;
+    }
+    return warmup_ > 0 ? "warmup:" + std::to_string(warmup_) + "+" + decay : decay;
+  }
+
+ private:
+  enum class Kind { constant, step, cosine };
+
+  LrSchedule(Kind kind, double lr) : kind_(kind), lr_(lr) {
+    check(std::isfinite(lr) && lr >= 0, "lr schedule: lr must be finite and >= 0, got " + format_number(lr));
+  }
+
+  static void check(bool ok, const std::string& what) {
+    if (!ok) throw ConfigError(what);
+  }
+
+  double decayed(std::int64_t epoch) const {
+    switch (kind_) {
+      case Kind::step: return lr_ * std::pow(gamma_, static_cast<double>(epoch / step_size_));
+      case Kind::cosine: {
+        if (epoch >= t_max_) return eta_min_;
+        constexpr double pi = 3.14159265358979323846;
+        return eta_min_ +
+               (lr_ - eta_min_) * (1 + std::cos(pi * static_cast<double>(epoch) / static_cast<double>(t_max_))) / 2;
+      }
+      case Kind::constant: break;
+    }
+    return lr_;
+  }
+
+  Kind kind_;
+  double lr_;
+  std::int64_t step_size_ = 0, t_max_ = 0, warmup_ = 0;
+  double gamma_ = 1, eta_min_ = 0;
+};
+
+namespace detail {
+
+// "a:b:" -> {"a", "b", ""}: an empty field stays, so a stray ':' is an error.
+inline std::vector<std::string> split_fields(const std::string& text) {
+  std::vector<std::string> fields;
+  std::size_t begin = 0;
+  for (auto colon = text.find(':'); colon != std::string::npos; colon = text.find(':', begin)) {
+    fields.push_back(text.substr(begin, colon - begin));
+    begin = colon + 1;
+  }
+  fields.push_back(text.substr(begin));
+  return fields;
+}
+
+template <class Number>
+Number parse_field(const std::string& text, const std::string& field, const char* what) {
+  Number v{};
+  SHALLOW_CHECK(parse_number(field, v), ConfigError,
+                "lr schedule '" + text + "': " + what + " '" + field + "' is not a number");
+  return v;
+}
+
+}  // namespace detail
+
+// Reads the text form above; lr is the base rate, epochs the length of the run
+// (cosine's default t_max). Throws shallow::Error on anything else.
+inline LrSchedule parse_schedule(const std::string& text, double lr, std::int64_t epochs) {
+  const std::string warmup_prefix = "warmup:";
+  std::string decay = text;
+  std::int64_t warmup = 0;
+  if (decay.compare(0, warmup_prefix.size(), warmup_prefix) == 0) {
+    const auto plus = decay.find('+');
+    if (plus == std::string::npos)
+      throw ConfigError("lr schedule '" + text + "': expected warmup:W+<schedule>, e.g. warmup:5+cosine");
+    warmup = detail::parse_field<std::int64_t>(text, decay.substr(warmup_prefix.size(), plus - warmup_prefix.size()),
+                                               "warm-up epochs");
+    decay = decay.substr(plus + 1);
+  }
+  const auto f = detail::split_fields(decay);
+  const auto integer = [&](std::size_t i, const char* what) {
+    return detail::parse_field<std::int64_t>(text, f[i], what);
+  };
+  const auto number = [&](std::size_t i, const char* what) { return detail::parse_field<double>(text, f[i], what); };
+  const std::size_t args = f.size() - 1;
+  if (f[0] == "constant" && args == 0) return LrSchedule::constant(lr).with_warmup(warmup);
+  if (f[0] == "step" && (args == 1 || args == 2))
+    return LrSchedule::step(lr, integer(1, "step size"), args == 2 ? number(2, "gamma") : 0.1).with_warmup(warmup);
+  if (f[0] == "cosine" && args <= 2)
+    return LrSchedule::cosine(lr, args >= 1 ? integer(1, "t_max") : epochs, args == 2 ? number(2, "eta_min") : 0.0)
+        .with_warmup(warmup);
+  throw ConfigError("lr schedule '" + text +
+              "': expected [warmup:W+]constant, step:STEP_SIZE[:GAMMA] or cosine[:T_MAX[:ETA_MIN]]");
+}
+
+}  // namespace shallow

@@ -1,0 +1,10 @@
+// shallow's training floor: the training loop, metrics, progress, and
+// checkpoints of a network with its optimizer and run metadata.
+#pragma once
+
+#include "data.hpp"
+#include "nn.hpp"
+#include "train/checkpoint.hpp"
+#include "train/metrics.hpp"
+#include "train/progress.hpp"
+#include "train/trainer.hpp"
