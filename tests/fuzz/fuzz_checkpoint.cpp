@@ -2,7 +2,7 @@
 // tensors, metadata) on arbitrary bytes. Each input is tried as it is and
 // with its trailing CRC-32 recomputed, so mutations reach the parser behind
 // the checksum.
-#include <shallow/checkpoint.hpp>
+#include <shallow/train/checkpoint.hpp>
 
 #include <zlib.h>
 

@@ -1,5 +1,5 @@
 // libFuzzer target: CIFAR-10 batch contents, raw or gzip, from arbitrary bytes.
-#include <shallow/cifar10.hpp>
+#include <shallow/data/cifar10.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 // libFuzzer target: IDX images and labels, raw or gzip, from arbitrary bytes.
-#include <shallow/mnist.hpp>
+#include <shallow/data/mnist.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,6 @@
 // libFuzzer target: image decoding (stb_image) and resizing, on arbitrary
 // bytes, to 1 and 3 channels.
-#include <shallow/image_folder.hpp>
+#include <shallow/data/image_folder.hpp>
 
 #include <cstddef>
 #include <cstdint>
