@@ -1,5 +1,6 @@
-// Conv2d (im2col + GEMM, float) against a naive direct convolution in double,
-// on random shapes; and im2col/col2im as an adjoint pair.
+// Conv2d (float) against a naive direct convolution in double, on random
+// shapes, with every algorithm that accepts each shape forced in turn; and
+// im2col/col2im as an adjoint pair.
 #include <catch2/catch.hpp>
 
 #include <shallow/shallow.hpp>
@@ -32,9 +33,10 @@ Tensor4<double> direct_conv(const Tensor4<float>& x, const Conv2d<float>& conv) 
 
 }  // namespace
 
-TEST_CASE("Conv2d forward equals a direct convolution on random shapes") {
+TEST_CASE("Conv2d forward equals a direct convolution on random shapes, with every algorithm") {
   Rng rng(2024);
-  for (int trial = 0; trial < 40; ++trial) {
+  int runs[3] = {};
+  for (int trial = 0; trial < 60; ++trial) {
     const Index in = 1 + Index(rng.below(6)), out = 1 + Index(rng.below(7)), kernel = 1 + Index(rng.below(5));
     const Index stride = 1 + Index(rng.below(3));
     const bool same = rng.below(2) == 0;
@@ -46,18 +48,46 @@ TEST_CASE("Conv2d forward equals a direct convolution on random shapes") {
     conv.reset_parameters(init);
     Tensor4<float> x(n, in, h, w);
     x.setRandom();
-    const Tensor4<float>& y = conv.forward(x);
     const Tensor4<double> ref = direct_conv(x, conv);
-    INFO(conv.spec() << " on " << n << "x" << in << "x" << h << "x" << w);
-    REQUIRE(y.dimension(2) == ref.dimension(2));
-    REQUIRE(y.dimension(3) == ref.dimension(3));
-    double max_err = 0, max_ref = 0;
-    for (Index i = 0; i < y.size(); ++i) {
-      max_err = std::max(max_err, std::abs(double(y.data()[i]) - ref.data()[i]));
-      max_ref = std::max(max_ref, std::abs(ref.data()[i]));
+    for (int a = 0; a < 3; ++a) {
+      const ConvAlgorithm algorithm = conv_algorithms[a];
+      if (!conv_accepts(algorithm, conv.geometry(h, w))) continue;
+      ++runs[a];
+      conv.set_algorithm(algorithm);
+      const Tensor4<float>& y = conv.forward(x);
+      CHECK(conv.last_algorithm() == algorithm);
+      INFO(conv.spec() << " on " << n << "x" << in << "x" << h << "x" << w);
+      REQUIRE(y.dimension(2) == ref.dimension(2));
+      REQUIRE(y.dimension(3) == ref.dimension(3));
+      double max_err = 0, max_ref = 0;
+      for (Index i = 0; i < y.size(); ++i) {
+        max_err = std::max(max_err, std::abs(double(y.data()[i]) - ref.data()[i]));
+        max_ref = std::max(max_ref, std::abs(ref.data()[i]));
+      }
+      CHECK(max_err <= 1e-4 * std::max(max_ref, 1.0));
     }
-    CHECK(max_err <= 1e-4 * std::max(max_ref, 1.0));
   }
+  // Each algorithm met several of the random shapes.
+  CHECK(runs[0] == 60);
+  CHECK(runs[1] >= 5);
+}
+
+TEST_CASE("a forced algorithm that cannot take a geometry is refused, never replaced") {
+  Conv2d<float> strided(2, 2, 3, 2, same_padding, true, ConvOptions{ConvAlgorithm::planes});
+  Tensor4<float> x(1, 2, 8, 8);
+  x.setRandom();
+  CHECK_THROWS_WITH(strided.forward(x), Catch::Contains("the planes algorithm cannot compute 2->2 8x8 k3 s2"));
+  CHECK_THROWS_AS(strided.output_shape({2, 8, 8}), ConfigError);
+  // The forced choice travels with the spec; automatic leaves no trace.
+  CHECK(strided.spec() == "conv2d in=2 out=2 kernel=3 stride=2 padding=same bias=1 algorithm=planes");
+  CHECK(make_layer<float>(strided.spec())->spec() == strided.spec());
+  Conv2d<float> free(2, 2, 3);
+  CHECK(free.spec() == "conv2d in=2 out=2 kernel=3 stride=1 padding=same bias=1");
+  free.forward(x);
+  CHECK(free.last_algorithm() == ConvAlgorithm::planes);
+  strided.set_algorithm(ConvAlgorithm::automatic);
+  strided.forward(x);
+  CHECK(strided.last_algorithm() == ConvAlgorithm::im2col);
 }
 
 TEST_CASE("'same' padding keeps ceil(in/stride), even kernels pad bottom/right") {

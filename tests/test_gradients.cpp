@@ -26,10 +26,14 @@ TEST_CASE("Conv2d gradients: kernels, strides, padding, bias, batch sizes") {
       // AVX-512, 56 with SSE2): full and partial groups at one and two threads.
       {2, 3, 3, 1, same_padding, true, 120, 3, 3},
   };
-  for (const auto& c : cases) {
-    Conv2d<double> conv(c.in, c.out, c.kernel, c.stride, c.padding, c.bias);
-    check_layer(conv, random_tensor(c.n, c.in, c.h, c.w, 7));
-  }
+  // Every algorithm on every case it accepts.
+  for (const auto& c : cases)
+    for (ConvAlgorithm a : conv_algorithms) {
+      Conv2d<double> conv(c.in, c.out, c.kernel, c.stride, c.padding, c.bias, ConvOptions{a});
+      if (!conv_accepts(a, conv.geometry(c.h, c.w))) continue;
+      INFO(to_string(a));
+      check_layer(conv, random_tensor(c.n, c.in, c.h, c.w, 7));
+    }
 }
 
 TEST_CASE("activation gradients") {
@@ -98,16 +102,22 @@ TEST_CASE("residual gradients: both layouts, N in {1,2,3,5}, kernels 1, 2, 3, 5"
       {2, 3, 1, 3, 4, 3, Activation::sigmoid}, {3, 2, 2, 2, 5, 4, Activation::leaky_relu},
       {2, 2, 4, 1, 6, 5, Activation::identity},
   };
-  for (const auto& c : cases) {
-    ResidualOptions o;
-    o.activation = c.act;
-    o.seed = 100 + static_cast<std::uint64_t>(c.n);
-    const auto x = random_tensor(c.batch, c.channels, c.h, c.w, 37);
-    SequentialResidual<Dynamic, double> deep(c.n, c.channels, c.kernel, o);
-    ParallelResidual<Dynamic, double> wide(c.n, c.channels, c.kernel, o);
-    check_layer(deep, x);
-    check_layer(wide, x);
-  }
+  // The branches' convolutions with every algorithm that takes them.
+  for (const auto& c : cases)
+    for (ConvAlgorithm a : conv_algorithms) {
+      if (!conv_accepts(a, conv_geometry(c.channels, c.channels, c.kernel, 1, same_padding, c.h, c.w))) continue;
+      ResidualOptions o;
+      o.activation = c.act;
+      o.negative_slope = 0.2;
+      o.algorithm = a;
+      o.seed = 100 + static_cast<std::uint64_t>(c.n);
+      INFO(to_string(a));
+      const auto x = random_tensor(c.batch, c.channels, c.h, c.w, 37);
+      SequentialResidual<Dynamic, double> deep(c.n, c.channels, c.kernel, o);
+      ParallelResidual<Dynamic, double> wide(c.n, c.channels, c.kernel, o);
+      check_layer(deep, x);
+      check_layer(wide, x);
+    }
 }
 
 TEST_CASE("fixed-N residual templates check like the dynamic ones") {

@@ -10,6 +10,10 @@
 
 namespace shallow {
 
+// Every algorithm a convolution can be forced to (all but automatic).
+inline constexpr ConvAlgorithm conv_algorithms[] = {ConvAlgorithm::im2col, ConvAlgorithm::planes,
+                                                    ConvAlgorithm::winograd};
+
 // Whether `a` can compute geometry g (automatic: always).
 inline bool conv_accepts(ConvAlgorithm a, const ConvGeometry& g) {
   switch (a) {
