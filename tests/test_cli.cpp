@@ -1,14 +1,16 @@
-// The tools' flag parser (examples/cli.hpp) and recipes
-// (examples/training_setup.hpp): declared ranges, early checks, and recipe
-// values that reach the optimizer as if typed.
+// The tools' flag parser (tools/support/cli.hpp) and recipes
+// (tools/support/recipes.hpp): declared ranges, early checks, arguments
+// that are not flags, and recipe values that reach the optimizer as if typed.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "../tools/support/training_setup.hpp"
+#include "../tools/support/recipes.hpp"
+#include "../tools/support/training_flags.hpp"
 
 using namespace shallow;
+namespace tools = shallow::tools;
 
 namespace {
 
@@ -81,4 +83,23 @@ TEST_CASE("cli: every recipe names valid settings", "[cli]") {
   }
   cli::Parser p = training_parser({"--filters", "16", "--stages", "10"});
   CHECK_THROWS_WITH(tools::check_flags(p), Catch::Contains("gives 8192 channels"));
+}
+
+TEST_CASE("cli: an argument that is not a flag is refused unless the tool takes files", "[cli]") {
+  const auto parse_raw = [](cli::Parser& p, std::vector<std::string> args) {
+    args.insert(args.begin(), "prog");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    return p.parse(int(argv.size()), argv.data());
+  };
+  cli::Parser p("prog", "test");
+  p.integer_option("epochs", "1", "epochs", 1, 100);
+  // "-epochs 3" (one dash) must not train one epoch in silence.
+  CHECK_THROWS_WITH(parse_raw(p, {"-epochs", "3"}),
+                    Catch::Contains("unexpected argument '-epochs' (flags start with --)"));
+  CHECK_THROWS_WITH(parse_raw(p, {"extra"}), Catch::Contains("unexpected argument 'extra'"));
+  cli::Parser files("prog", "test");
+  files.positionals("IMAGE...");
+  REQUIRE(parse_raw(files, {"a.png", "b.png"}));
+  CHECK(files.positional() == std::vector<std::string>{"a.png", "b.png"});
 }

@@ -2,12 +2,19 @@
 // initial weights, and prints them side by side. The main job of the README.
 #include <cstdio>
 
-#include "support/training_setup.hpp"
+#include <vector>
+
+#include "support/datasets.hpp"
+#include "support/recipes.hpp"
+#include "support/run.hpp"
+#include "support/tool_main.hpp"
+#include "support/training_flags.hpp"
 
 int main(int argc, char** argv) {
+  namespace tools = shallow::tools;
   tools::prefer_passive_waiting(argv);
   cli::Parser p("shallow-compare",
-                "Trains the paper's network with a SequentialResidual and with a ParallelResidual stack\n"
+                "Trains the study's network with a SequentialResidual and with a ParallelResidual stack\n"
                 "(same parameters, same initial weights, same data order) and compares them.");
   tools::declare_training_flags(p);
   return tools::run_tool("shallow-compare", [&] {

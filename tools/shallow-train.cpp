@@ -1,25 +1,39 @@
-// shallow-train: trains the paper's network (or its staged form) in one layout, with a checkpoint
-// after every epoch and exact resumption.
+// shallow-train: trains the study's network (or its staged form) in one
+// layout, with a checkpoint after every epoch and exact resumption.
 //
-// The network (see include/shallow/model.hpp): conv2d (input channels -> F,
-// k x k, 'same') + activation, then N residual layers of F filters (k x k)
-// in the chosen layout, then max-pool P x P (or global average pooling with
-// --pool 0), flatten, and a dense layer to the classes. With --stages S > 1,
-// S such residual stacks, each later one behind a stride-2 conv that doubles
-// the width, with batch norm after every conv outside the stacks. Softmax
-// cross-entropy loss.
+// The network (include/shallow/models/classifier.hpp): conv2d (input
+// channels -> F, k x k, 'same') + activation, then N residual layers of F
+// filters (k x k) in the chosen layout, then max-pool P x P (or global
+// average pooling with --pool 0), flatten, and a dense layer to the classes.
+// With --stages S > 1, S such residual stacks, each later one behind a
+// stride-2 conv that doubles the width, with batch norm after every conv
+// outside the stacks. Softmax cross-entropy loss.
 #include <cstdio>
-#include <sstream>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
 
-#include "support/training_setup.hpp"
+#include "support/datasets.hpp"
+#include "support/recipes.hpp"
+#include "support/run.hpp"
+#include "support/tool_main.hpp"
+#include "support/training_flags.hpp"
 
+namespace shallow::tools {
 namespace {
 
-using namespace shallow;
+// The flags that fix a run's trajectory besides the architecture (which the
+// checkpoint's spec pins): a resume with other values would not continue the
+// same run.
+const char* const resume_settings[] = {"dataset",      "batch", "optimizer", "lr",          "momentum",
+                                       "weight-decay", "schedule", "clip",   "augment",     "holdout",
+                                       "train-limit",  "val-limit", "seed",  "image-size",  "channels",
+                                       "epochs"};
 
-std::string join_numbers(const std::vector<double>& v) {
-  std::string s;
-  for (double x : v) s += (s.empty() ? "" : " ") + format_number(x);
+std::map<std::string, std::string> settings_of(const cli::Parser& p) {
+  std::map<std::string, std::string> s;
+  for (const char* name : resume_settings) s[name] = p.text(name);
   return s;
 }
 
@@ -29,95 +43,130 @@ std::string history_lines(const std::vector<EpochMetrics>& history) {
   return lines;
 }
 
-// The weights, the optimizer state and the epoch: with the same flags, all
-// that determines the rest of a run. The rest is for shallow-predict and
-// for people.
-void save(const std::string& path, tools::Run& run, const cli::Parser& p, const tools::Data& data) {
-  const Dataset& train = data.train;
+// The weights, the optimizer state, the epoch and the settings: with the same
+// flags, all that determines the rest of a run. The rest is for
+// shallow-predict and for people.
+void save(const std::string& path, Run& run, const cli::Parser& p, const Data& data) {
   Checkpoint ck = capture(run.net, run.optimizer.get());
   ck.optimizer = p.text("optimizer");
-  ck.metadata["epoch"] = std::to_string(run.history.back().epoch);
-  ck.metadata["layout"] = p.text("layout");
-  ck.metadata["dataset"] = p.text("dataset");
-  ck.metadata["input"] = to_string(train.shape);
-  std::string names;
-  for (const auto& n : train.class_names) names += n + "\n";
-  ck.metadata["class_names"] = names;
-  ck.metadata["metrics"] = history_lines(run.history);
-  ck.metadata["mean"] = join_numbers(data.norm.mean());
-  ck.metadata["std"] = join_numbers(data.norm.stddev());
+  RunMetadata m;
+  m.epoch = run.history.back().epoch;
+  m.layout = p.text("layout");
+  m.dataset = p.text("dataset");
+  m.input = data.train.shape;
+  m.class_names = data.train.class_names;
+  m.normalize = data.norm;
+  m.history = run.history;
+  m.settings = settings_of(p);
+  m.write(ck);
   save_checkpoint(path, ck);
 }
 
 // Restores weights, optimizer state and history; returns the next epoch.
-int resume(const std::string& path, tools::Run& run, const cli::Parser& p) {
+int resume(const std::string& path, Run& run, const cli::Parser& p) {
   const Checkpoint ck = load_checkpoint(path);
-  if (ck.metadata.count("epoch") == 0 || ck.metadata.count("metrics") == 0)
-    throw FormatError(path, "is not a shallow-train checkpoint (no epoch or metrics)");
+  const RunMetadata m = RunMetadata::read(ck, path);
   if (ck.optimizer != p.text("optimizer"))
     throw cli::UsageError(path + " was trained with --optimizer " + ck.optimizer + ", not " + p.text("optimizer"));
+  std::string changed;
+  for (const auto& [name, now] : settings_of(p)) {
+    const auto it = m.settings.find(name);
+    if (it != m.settings.end() && it->second != now)
+      changed += (changed.empty() ? "" : ", ") + ("--" + name) + " " + it->second + " -> " + now;
+  }
+  if (!changed.empty()) {
+    if (!p.flag("resume-with-changes"))
+      throw cli::UsageError(path + " was trained with other settings (" + changed +
+                            "); give the same flags to continue the same run, or --resume-with-changes");
+    std::printf("resuming %s with changed settings: %s\n", path.c_str(), changed.c_str());
+  }
+  if (m.settings.empty()) std::printf("%s records no settings (shallow 0.1): not checked\n", path.c_str());
   try {
     restore(ck, run.net, run.optimizer.get());
   } catch (const Error& e) {
     throw Error(path + ": cannot resume these flags from it: " + e.what());
   }
-  std::istringstream lines(ck.metadata.at("metrics"));
-  for (std::string line; std::getline(lines, line);) run.history.push_back(metrics_from_json(line, path));
-  const int epoch = std::stoi(ck.metadata.at("epoch"));
-  if (run.history.empty() || run.history.back().epoch != epoch)
-    throw FormatError(path, "its metrics do not end at its epoch " + std::to_string(epoch));
-  return epoch + 1;
+  run.history = m.history;
+  return m.epoch + 1;
+}
+
+int main_body(cli::Parser& p) {
+  apply_recipe(p);
+  check_flags(p);
+  const std::string save_path = p.text("save"), metrics_path = p.text("metrics"), resume_path = p.text("resume");
+  // Outputs are checked and locked before anything is computed.
+  if (!save_path.empty() && !metrics_path.empty() && same_file(save_path, metrics_path))
+    throw cli::UsageError("--save and --metrics name the same file " + save_path);
+  std::unique_ptr<OutputLock> save_lock, metrics_lock;
+  if (!save_path.empty()) {
+    check_writable(save_path);
+    save_lock = std::make_unique<OutputLock>(save_path);
+  }
+  if (!metrics_path.empty()) {
+    check_writable(metrics_path);
+    metrics_lock = std::make_unique<OutputLock>(metrics_path);
+  }
+  set_threads(p);
+  const Layout layout = layout_flag(p);
+  const Data data = load_data(p);
+  Run run = make_run(p, data.train, layout);
+  std::printf("%s on %s (%ld training, %ld validation images of %s): %ld parameters, %d threads\n",
+              describe(model_config(p, data.train, layout)).c_str(), p.text("dataset").c_str(),
+              long(data.train.size()), long(data.val.size()), to_string(data.train.shape).c_str(),
+              long(parameter_count(run.net)), num_threads());
+  std::fflush(stdout);
+
+  int first = 1;
+  if (!resume_path.empty()) {
+    // A requeued job resumes from a checkpoint it may never have written.
+    if (!std::filesystem::exists(resume_path)) {
+      std::printf("no checkpoint %s yet: starting from epoch 1\n", resume_path.c_str());
+    } else {
+      first = resume(resume_path, run, p);
+      std::printf("resumed from %s after epoch %d\n", resume_path.c_str(), first - 1);
+      // A kill between the checkpoint and the metrics file leaves the latter
+      // an epoch behind; the checkpoint's history is the truth.
+      if (!metrics_path.empty()) write_file_atomically(metrics_path, history_lines(run.history));
+    }
+  }
+  const int stop_after = int(p.integer("stop-after"));
+  if (first > int(p.integer("epochs"))) throw cli::UsageError("nothing to do: the checkpoint is already at --epochs");
+  train_epochs(p, data, run, first, [&](Run& r) {
+    if (!save_path.empty()) save(save_path, r, p, data);
+    if (!metrics_path.empty()) write_file_atomically(metrics_path, history_lines(r.history));
+    return r.history.back().epoch != stop_after;
+  });
+  const EpochMetrics& last = run.history.back();
+  std::printf("final: train loss %.4f acc %.4f, validation loss %.4f acc %.4f\n", last.train_loss, last.train_acc,
+              last.val_loss, last.val_acc);
+  if (data.test.size() > 0) {
+    const EvalResult t = evaluate(p, data, run, data.test);
+    std::printf("test: loss %.4f acc %.4f (%ld images)\n", t.loss, t.accuracy, long(t.samples));
+  }
+  return 0;
 }
 
 }  // namespace
+}  // namespace shallow::tools
 
 int main(int argc, char** argv) {
-  tools::prefer_passive_waiting(argv);
+  using namespace shallow::tools;
+  prefer_passive_waiting(argv);
   cli::Parser p("shallow-train",
                 "Trains conv(F) -> N residual layers (sequential or parallel) -> pool -> dense on a dataset;\n"
                 "with --stages S > 1, S stages of N layers, each after the first at half the size and twice\n"
-                "the width, with batch norm (see include/shallow/model.hpp).");
-  tools::declare_training_flags(p);
+                "the width, with batch norm (see include/shallow/models/classifier.hpp).");
+  declare_training_flags(p);
   p.option("layout", "parallel", "sequential (deep) | parallel (shallow)")
       .option("save", "", "checkpoint file, replaced atomically after every epoch")
-      .option("resume", "", "continue from this checkpoint (give the same flags as the first run)")
+      .option("resume", "", "continue from this checkpoint (give the same flags as the first run); "
+                            "a missing file starts the run afresh")
+      .toggle("resume-with-changes", "let --resume continue with settings other than the checkpoint's")
       .option("metrics", "", "JSON lines, one per epoch of this run, rewritten atomically after every epoch")
       .integer_option("stop-after", "0", "stop after this epoch as if interrupted, to --resume later (0: run to --epochs)",
                       0, 1 << 20);
-  return tools::run_tool("shallow-train", [&] {
+  return run_tool("shallow-train", [&] {
     if (!p.parse(argc, argv)) return 0;
-    tools::apply_recipe(p);
-    tools::check_flags(p);
-    tools::set_threads(p);
-    const Layout layout = tools::layout_flag(p);
-    const tools::Data data = tools::load_data(p);
-    tools::Run run = tools::make_run(p, data.train, layout);
-    std::printf("%s on %s (%ld training, %ld validation images of %s): %ld parameters, %d threads\n",
-                describe(tools::model_config(p, data.train, layout)).c_str(), p.text("dataset").c_str(),
-                long(data.train.size()), long(data.val.size()), to_string(data.train.shape).c_str(),
-                long(parameter_count(run.net)), num_threads());
-    std::fflush(stdout);
-
-    int first = 1;
-    if (!p.text("resume").empty()) {
-      first = resume(p.text("resume"), run, p);
-      std::printf("resumed from %s after epoch %d\n", p.text("resume").c_str(), first - 1);
-    }
-    const std::string save_path = p.text("save"), metrics_path = p.text("metrics");
-    const int stop_after = int(p.integer("stop-after"));
-    tools::train_epochs(p, data, run, first, [&](tools::Run& r) {
-      if (!save_path.empty()) save(save_path, r, p, data);
-      if (!metrics_path.empty()) write_file_atomically(metrics_path, history_lines(r.history));
-      return r.history.back().epoch != stop_after;
-    });
-    if (run.history.empty()) throw cli::UsageError("nothing to do: the checkpoint is already at --epochs");
-    const EpochMetrics& last = run.history.back();
-    std::printf("final: train loss %.4f acc %.4f, validation loss %.4f acc %.4f\n", last.train_loss,
-                last.train_acc, last.val_loss, last.val_acc);
-    if (data.test.size() > 0) {
-      const EvalResult t = tools::evaluate(p, data, run, data.test);
-      std::printf("test: loss %.4f acc %.4f (%ld images)\n", t.loss, t.accuracy, long(t.samples));
-    }
-    return 0;
+    return main_body(p);
   });
 }

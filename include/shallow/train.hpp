@@ -7,4 +7,5 @@
 #include "train/checkpoint.hpp"
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
+#include "train/run_metadata.hpp"
 #include "train/trainer.hpp"

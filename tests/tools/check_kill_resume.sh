@@ -3,16 +3,19 @@
 # times, resuming after each kill from whatever checkpoint is on disk; the
 # last checkpoint must always load, and the finished run's metrics must equal
 # an uninterrupted run's exactly (times aside).
-# usage: check_kill_resume.sh BIN_DIR [KILLS]   (needs $SHALLOW_DATA/mnist; exit 77 without)
+# Robust to load: kills that all land before the first checkpoint leave no
+# file, and a --resume of a missing file starts afresh, as a requeued job's
+# does.
+# usage: check_kill_resume.sh BIN_DIR [KILLS]   (data: see data_root in common.sh)
 set -euo pipefail
 bin=$1
 kills=${2:-6}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/common.sh"
-require_mnist
+root=$(data_root "$bin" "$work" 3000)
 
-flags=(--dataset mnist --train-limit 3000 --val-limit 500 --layers 4 --filters 8 --epochs 8 --batch 50
+flags=(--dataset mnist --data "$root/mnist" --train-limit 3000 --val-limit 500 --layers 4 --filters 8 --epochs 8 --batch 50
        --schedule cosine --augment --seed 4 --threads 2 --quiet)
 
 start=$(date +%s%N)
@@ -23,9 +26,7 @@ RANDOM=7  # the kill times are random but the same on every run of this test
 killed=0
 for attempt in $(seq 1 40); do
   [ "$killed" -lt "$kills" ] || break
-  resume=()
-  [ -f "$work/m.ckpt" ] && resume=(--resume "$work/m.ckpt")
-  "$bin/shallow-train" "${flags[@]}" "${resume[@]}" --save "$work/m.ckpt" --metrics "$work/parts.jsonl" \
+  "$bin/shallow-train" "${flags[@]}" --resume "$work/m.ckpt" --save "$work/m.ckpt" --metrics "$work/parts.jsonl" \
     >"$work/log" 2>&1 &
   pid=$!
   # A moment within the first half of what the whole run took.

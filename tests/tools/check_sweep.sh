@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# shallow-sweep end to end: shards of a built-in grid partition it; a
-# 2-configuration grid on a tiny MNIST subset writes 2 correct rows; a re-run
-# skips them; shards 0/2 and 1/2, merged, equal the whole run.
-# usage: check_sweep.sh BIN_DIR    (needs $SHALLOW_DATA/mnist; exits 77 = skipped without it)
+# shallow-sweep end to end: cost-balanced shards partition a built-in grid;
+# a grid is checked whole before anything runs; a 2-configuration grid with
+# 2 seeds on a tiny MNIST writes 4 correct rows and their epoch records; a
+# re-run skips them; a second sweep on the same --out is refused; shards
+# 0/2 and 1/2, merged, equal the whole run.
+# usage: check_sweep.sh BIN_DIR    (data: see data_root in common.sh)
 set -euo pipefail
-sweep=$(cd "$1" && pwd)/shallow-sweep
+bin=$(cd "$1" && pwd)
+sweep=$bin/shallow-sweep
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -12,7 +15,7 @@ source "$here/common.sh"
 cd "$work"
 
 # configs ARGS...: the grid indices and configurations --list prints.
-configs() { "$sweep" --list --out none.csv "$@" | tail -n +2 | sort; }
+configs() { "$sweep" --list --out none.csv "$@" | grep -E '^ *[0-9]+ dataset=' | sort; }
 
 configs --builtin all >all.txt
 [ "$(wc -l <all.txt)" -eq 120 ] || fail "--builtin all lists $(wc -l <all.txt) configurations, expected 120"
@@ -20,6 +23,8 @@ for i in 0 1 2; do configs --builtin all --shard $i/3 >"shard$i.txt"; done
 [ -z "$(comm -12 shard0.txt shard1.txt)$(comm -12 shard0.txt shard2.txt)$(comm -12 shard1.txt shard2.txt)" ] ||
   fail "shards of 3 overlap"
 diff all.txt <(sort shard0.txt shard1.txt shard2.txt) || fail "shards of 3 do not add up to the grid"
+"$sweep" --list --out none.csv --builtin all --shard 0/3 --epochs 20 --train-limit 5000 >list.txt
+grep -qE '^  shard 2: [0-9.]+ estimated core-hours' list.txt || fail "--list shows no shard hours: $(head -5 list.txt)"
 
 printf '[{"layers": [1, 2], "filters": 4},\n {"layers": [8], "kernels": [3, 5],}]\n' >grid.json
 [ "$(configs --grid grid.json | wc -l)" -eq 8 ] || fail "grid.json does not give 8 configurations"
@@ -28,45 +33,62 @@ rc=0; "$sweep" --grid bad.json --list 2>err || rc=$?
 [ "$rc" -eq 1 ] && grep -q "bad.json: line 2, column 1: expected ',' or '}'" err || fail "bad grid file: $rc $(cat err)"
 rc=0; "$sweep" --shard 2/2 --list 2>err || rc=$?
 [ "$rc" -eq 2 ] && grep -q -- "--shard must be i/n" err || fail "--shard 2/2: $rc $(cat err)"
+# A grid is refused whole, before its first run.
+rc=0; "$sweep" --layers 1,5000 --out early.csv 2>err || rc=$?
+[ "$rc" -eq 2 ] && grep -q "layers: '5000' is out of range" err && [ ! -e early.csv ] ||
+  fail "--layers 1,5000: $rc $(cat err)"
 
-require_mnist
-
-grid=(--datasets mnist --layouts sequential,parallel --layers 2 --filters 2 --kernels 3 --epochs 1
-      --train-limit 200 --val-limit 100 --threads 1)
+root=$(data_root "$bin" "$work")
+grid=(--data "$root" --datasets mnist --layouts sequential,parallel --layers 2 --filters 2 --kernels 3 --epochs 2
+      --seeds 2 --train-limit 200 --val-limit 100 --threads 1)
 "$sweep" "${grid[@]}" --out whole.csv >out 2>&1 || fail "sweep failed: $(cat out)"
 version=$(sed -n 's/.*version = "\(.*\)";/\1/p' "$here/../../include/shallow/core/version.hpp")
-header=dataset,layout,layers,filters,kernel,optimizer,lr,train_limit,val_limit,params,Q
-header+=,train_loss,val_loss,train_acc,val_acc,epochs,seconds,images_per_s,seed,version
+header=dataset,layout,kernel,layers,filters,optimizer,lr,epochs,seed,train_limit,val_limit,threads,version
+header+=,params,Q,train_loss,val_loss,train_acc,val_acc,train_eval_loss,train_eval_acc,test_loss,test_acc
+header+=,seconds,images_per_s
 [ "$(head -1 whole.csv)" = "$header" ] || fail "unexpected header: $(head -1 whole.csv)"
 awk -F, -v version="$version" '
   NR == 1 { next }
-  { rows++; layouts = layouts $2 " "; params[rows] = $10 }
-  $1 != "mnist" || $3 != 2 || $4 != 2 || $5 != 3 || $8 != 200 || $9 != 100 || $16 != 1 || $19 != 1 {
-    bad = bad "config " $0 "\n"
-  }
-  { q = 200 * 10 / $10; if ($11 < q * 0.999999 || $11 > q * 1.000001) bad = bad "Q " $11 " != " q "\n" }
-  !($12 > 0 && $12 < 10 && $13 > 0 && $13 < 10 && $14 >= 0 && $14 <= 1 && $15 >= 0 && $15 <= 1) {
-    bad = bad "metrics " $0 "\n"
-  }
-  !($17 > 0 && $18 > 0) || $20 != version { bad = bad "timing or version " $0 "\n" }
+  { rows++; layouts[$2]++; seeds[$9]++; params[$2] = $14 }
+  $1 != "mnist" || $3 != 3 || $4 != 2 || $5 != 2 || $8 != 2 || $10 != 200 || $11 != 100 || $12 != 1 ||
+    $13 != version { bad = bad "config " $0 "\n" }
+  { q = 200 * 10 / $14; if ($15 < q * 0.999999 || $15 > q * 1.000001) bad = bad "Q " $15 " != " q "\n" }
+  !($16 > 0 && $16 < 10 && $17 > 0 && $17 < 10 && $18 >= 0 && $18 <= 1 && $19 >= 0 && $19 <= 1 &&
+    $20 > 0 && $20 < 10 && $21 >= 0 && $21 <= 1) { bad = bad "metrics " $0 "\n" }
+  $22 != "nan" || $23 != "nan" || !($24 > 0 && $25 > 0) { bad = bad "test or timing " $0 "\n" }
   END {
-    if (rows != 2) bad = bad rows " rows\n"
-    if (layouts != "sequential parallel ") bad = bad "layouts " layouts "\n"
-    if (params[1] != params[2]) bad = bad "parameter counts differ\n"
+    if (rows != 4) bad = bad rows " rows\n"
+    if (layouts["sequential"] != 2 || layouts["parallel"] != 2) bad = bad "layouts\n"
+    if (seeds[1] != 2 || seeds[2] != 2) bad = bad "seeds\n"
+    if (params["sequential"] != params["parallel"]) bad = bad "parameter counts differ\n"
     printf "%s", bad; exit bad != ""
   }' whole.csv || fail "wrong rows in whole.csv: $(cat whole.csv)"
+[ "$(wc -l <whole.csv.epochs.jsonl)" -eq 8 ] || fail "expected 2 epoch records for each of 4 runs"
+grep -q '"run": {"dataset": "mnist", "layout": "parallel", .*"seed": "2", .*}, "epoch": 2, "lr": 0.001' \
+  whole.csv.epochs.jsonl || fail "epoch records lack their run or epoch: $(head -2 whole.csv.epochs.jsonl)"
 
 cp whole.csv before.csv
 "$sweep" "${grid[@]}" --out whole.csv >out 2>&1
-grep -q "2 done in whole.csv, 0 to run" out || fail "re-run did not skip the finished runs: $(cat out)"
+grep -q "4 done in whole.csv, 0 to run" out || fail "re-run did not skip the finished runs: $(cat out)"
 cmp -s whole.csv before.csv || fail "re-run changed whole.csv"
+
+# Two sweeps on one --out: the second is refused, and the first keeps every row.
+"$sweep" "${grid[@]}" --seeds 3 --out shared.csv >first.out 2>&1 &
+first=$!
+for _ in $(seq 100); do [ -e shared.csv.lock ] && break; sleep 0.05; done
+rc=0; "$sweep" "${grid[@]}" --seeds 3 --out shared.csv >second.out 2>&1 || rc=$?
+wait "$first" || fail "the first sweep on shared.csv failed: $(cat first.out)"
+[ "$rc" -eq 1 ] && grep -q "shared.csv: is being written by another process" second.out ||
+  fail "a second sweep on the same --out was not refused: $rc $(cat second.out)"
+[ "$(tail -n +2 shared.csv | wc -l)" -eq 6 ] || fail "shared.csv lost rows: $(cat shared.csv)"
 
 for i in 0 1; do "$sweep" "${grid[@]}" --shard $i/2 --out "s$i.csv" >out 2>&1 || fail "shard $i/2: $(cat out)"; done
 "$sweep" --merge merged.csv s0.csv s1.csv s0.csv >out
-grep -q "merged.csv: 2 rows from 3 files (1 duplicates dropped)" out || fail "merge: $(cat out)"
+grep -q "merged.csv: 4 rows from 3 files (2 duplicates dropped)" out || fail "merge: $(cat out)"
 # Same runs, same results; only the timings differ.
-untimed() { cut -d, -f1-16,19- "$1" | sort; }
+untimed() { cut -d, -f1-23 "$1" | sort; }
 diff <(untimed whole.csv) <(untimed merged.csv) || fail "the merged shards differ from the whole run"
+[ "$(wc -l <merged.csv.epochs.jsonl)" -eq 8 ] || fail "the merged epoch records are not the whole run's"
 
 printf 'dataset,layout\nmnist,parallel\n' >old.csv
 rc=0; "$sweep" --merge m2.csv s0.csv old.csv 2>err || rc=$?

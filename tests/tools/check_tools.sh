@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The command-line tools end to end: flag errors, exact resumption through
 # --stop-after/--resume, and shallow-predict on a trained checkpoint.
-# usage: check_tools.sh BIN_DIR    (needs $SHALLOW_DATA/mnist; exits 77 = skipped without it)
+# usage: check_tools.sh BIN_DIR    (data: see data_root in common.sh)
 set -euo pipefail
 bin=$1
 work=$(mktemp -d)
@@ -29,9 +29,9 @@ expect 2 "unknown dataset" "$bin/shallow-compare" --dataset imagenet --data "$wo
 expect 1 "no such directory" "$bin/shallow-train" --data "$work/missing" --dataset mnist
 expect 2 "--model FILE is required" "$bin/shallow-predict" x.png
 
-require_mnist
+root=$(data_root "$bin" "$work")
 
-flags=(--dataset mnist --train-limit 600 --val-limit 300 --layers 2 --filters 4 --epochs 3 --batch 32
+flags=(--dataset mnist --data "$root/mnist" --train-limit 600 --val-limit 300 --layers 2 --filters 4 --epochs 3 --batch 32
        --schedule cosine --augment --seed 9 --threads 2 --quiet)
 
 "$bin/shallow-train" "${flags[@]}" --layout sequential --metrics "$work/whole.jsonl" >/dev/null 2>&1
@@ -47,7 +47,7 @@ diff <(strip_times "$work/whole.jsonl") <(strip_times "$work/parts.jsonl") ||
 
 # The mnist recipe's staged network (batch norm buffers in the checkpoint)
 # resumes exactly too.
-staged=(--recipe mnist --train-limit 256 --val-limit 128 --epochs 2 --threads 2 --quiet)
+staged=(--recipe mnist --data "$root/mnist" --train-limit 256 --val-limit 128 --epochs 2 --threads 2 --quiet)
 "$bin/shallow-train" "${staged[@]}" --metrics "$work/staged-whole.jsonl" >"$work/staged.out" 2>&1
 grep -q "stages=3" "$work/staged.out" || fail "--recipe mnist did not build the staged network: $(cat "$work/staged.out")"
 "$bin/shallow-train" "${staged[@]}" --save "$work/s.ckpt" --metrics "$work/staged-parts.jsonl" --stop-after 1 \
@@ -57,7 +57,7 @@ diff <(strip_times "$work/staged-whole.jsonl") <(strip_times "$work/staged-parts
   fail "the resumed staged run's metrics differ from the uninterrupted run's"
 
 # Three test digits as PGM images: shallow-predict prints top-k for each.
-gzip -dc "$SHALLOW_DATA/mnist/t10k-images-idx3-ubyte.gz" >"$work/t10k"
+gzip -dc "$root/mnist/t10k-images-idx3-ubyte.gz" >"$work/t10k"
 tail -c +17 "$work/t10k" | head -c $((3 * 784)) >"$work/px" || true  # head closes the pipe early
 for i in 0 1 2; do
   { printf 'P5 28 28 255\n'; tail -c +$((i * 784 + 1)) "$work/px" | head -c 784; } >"$work/digit$i.pgm"

@@ -2,11 +2,22 @@
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# Exits with 77 (CTest: skipped) when $SHALLOW_DATA has no MNIST.
-require_mnist() {
-  if [ -z "${SHALLOW_DATA:-}" ] || [ ! -d "$SHALLOW_DATA/mnist" ]; then
-    echo "SHALLOW_DATA/mnist is absent: skipped"
-    exit 77
+# data_root BIN WORK [TRAIN]: prints the directory that holds mnist/ for the test.
+# With SHALLOW_TEST_DATA=real it is $SHALLOW_DATA (exit 77, CTest's "skipped",
+# when that has no MNIST); otherwise a small synthetic MNIST in the real
+# file format (TRAIN training images, default 1200), written under WORK by
+# BIN/make_dataset, so the check runs on a fresh clone without downloaded data.
+data_root() {
+  local bin=$1 work=$2 train=${3:-1200}
+  if [ "${SHALLOW_TEST_DATA:-synthetic}" = real ]; then
+    if [ -z "${SHALLOW_DATA:-}" ] || [ ! -d "$SHALLOW_DATA/mnist" ]; then
+      echo "SHALLOW_DATA/mnist is absent: skipped" >&2
+      exit 77
+    fi
+    echo "$SHALLOW_DATA"
+  else
+    "$bin/make_dataset" "$work/data/mnist" mnist "$train" 400 || fail "make_dataset failed"
+    echo "$work/data"
   fi
 }
 

@@ -1,6 +1,7 @@
 // A small command-line parser shared by the tools: declared flags with help
 // text and defaults, typed values, and a clear message for anything else
-// (unknown flag, missing value, a value that is not a number or out of range).
+// (unknown flag, missing value, a value that is not a number or out of range,
+// an argument that is not a flag where the tool takes none).
 #pragma once
 
 #include <cctype>
@@ -24,6 +25,14 @@ struct UsageError : std::runtime_error {
 class Parser {
  public:
   Parser(std::string program, std::string summary) : program_(std::move(program)), summary_(std::move(summary)) {}
+
+  // Lets the tool take arguments that are not flags (files), shown in the
+  // usage line as `name`; without this, such an argument is an error (a
+  // mistyped "-epochs 3" must not be ignored).
+  Parser& positionals(const std::string& name) {
+    positional_name_ = name;
+    return *this;
+  }
 
   // A flag that takes a value; `fallback` is shown in --help and used when absent.
   Parser& option(const std::string& name, const std::string& fallback, const std::string& help) {
@@ -57,6 +66,9 @@ class Parser {
         return false;
       }
       if (arg.rfind("--", 0) != 0) {
+        if (positional_name_.empty())
+          throw UsageError("unexpected argument '" + arg + "'" +
+                           (arg.rfind("-", 0) == 0 ? " (flags start with --)" : "") + " (see --help)");
         positional_.push_back(arg);
         continue;
       }
@@ -142,7 +154,8 @@ class Parser {
   const std::vector<std::string>& positional() const { return positional_; }
 
   void print_help() const {
-    std::printf("usage: %s [flags]\n\n%s\n\nflags:\n", program_.c_str(), summary_.c_str());
+    std::printf("usage: %s [flags]%s\n\n%s\n\nflags:\n", program_.c_str(),
+                positional_name_.empty() ? "" : (" " + positional_name_).c_str(), summary_.c_str());
     for (const auto& f : flags_) {
       std::string left = "  --" + f.name + (f.kind == Kind::toggle ? "" : " " + placeholder(f));
       std::printf("%-28s %s", left.c_str(), f.help.c_str());
@@ -181,7 +194,7 @@ class Parser {
     return f;
   }
 
-  std::string program_, summary_;
+  std::string program_, summary_, positional_name_;
   std::vector<Flag> flags_;
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;

@@ -1,13 +1,15 @@
-// Files in and out: the whole of a regular file, transparently gunzipped
-// when it starts with the gzip magic; and atomic replacement (temporary
-// file, fsync, rename) so a crash leaves the old contents or the new ones,
-// never a mix.
+// Files in and out: the whole of a regular file (its size checked before
+// anything is read), transparently gunzipped when it starts with the gzip
+// magic; atomic replacement (temporary file, fsync, rename) so a crash
+// leaves the old contents or the new ones, never a mix; and an exclusive
+// lock on an output, so two processes never write one file.
 //
-// Every fault is an IoError (cannot open, read, write) or a FormatError
-// (corrupt or truncated gzip data) naming the file.
+// Every fault is an IoError (cannot open, read, write, lock) or a
+// FormatError (too large, corrupt or truncated gzip data) naming the file.
 #pragma once
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -49,9 +51,15 @@ inline void sync_parent_directory(const std::string& path) {
 
 }  // namespace detail
 
-// The whole of a regular file. Directories, FIFOs and devices are refused
-// before reading, so a wrong path cannot block or stream without end.
-inline Bytes read_file(const std::string& path) {
+// The largest file read_file takes by default: no dataset file, image or
+// checkpoint this library reads comes near it, and a refusal must not need
+// the memory the file claims.
+inline constexpr std::uint64_t max_file_bytes = std::uint64_t(1) << 30;
+
+// The whole of a regular file of at most max_bytes. Directories, FIFOs and
+// devices are refused before reading, so a wrong path cannot block or stream
+// without end; so is a larger file, before any of it is allocated.
+inline Bytes read_file(const std::string& path, std::uint64_t max_bytes = max_file_bytes) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw IoError(path, "cannot open: " + detail::errno_text(errno));
@@ -60,6 +68,9 @@ inline Bytes read_file(const std::string& path) {
   if (::fstat(fd, &st) != 0) throw IoError(path, "cannot stat: " + detail::errno_text(errno));
   if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory, not a file");
   if (!S_ISREG(st.st_mode)) throw IoError(path, "is not a regular file");
+  if (std::uint64_t(st.st_size) > max_bytes)
+    throw FormatError(path, "is " + std::to_string(st.st_size) + " bytes, more than the " +
+                                std::to_string(max_bytes) + " this reader accepts");
   Bytes bytes(static_cast<std::size_t>(st.st_size));
   std::size_t got = 0;
   while (got < bytes.size()) {
@@ -159,5 +170,71 @@ inline void write_file_atomically(const std::string& path, const std::string& by
   }
   detail::sync_parent_directory(path);
 }
+
+// IoError unless path can be written as a file: an existing path must be a
+// regular file (writing would otherwise replace a device or a directory),
+// and its directory must exist and be writable. Lets a tool refuse a bad
+// output path before it computes anything.
+inline void check_writable(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw IoError(path, "is a directory, not a file to write");
+    if (!S_ISREG(st.st_mode)) throw IoError(path, "exists and is not a regular file; refusing to replace it");
+  } else if (errno != ENOENT) {
+    throw IoError(path, "cannot stat: " + detail::errno_text(errno));
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw IoError(path, "cannot be written: directory " + dir + ": " + detail::errno_text(errno));
+}
+
+// Whether two paths name the same file (existing or not).
+inline bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ea, eb;
+  const auto ca = std::filesystem::weakly_canonical(a, ea), cb = std::filesystem::weakly_canonical(b, eb);
+  return !ea && !eb && ca == cb;
+}
+
+// An exclusive lock on writing `path`, held while the object lives: a
+// second process asking for the same path gets an IoError naming the
+// holder. The lock is taken on path + ".lock" (the output itself is
+// replaced by rename, which a lock on it would not survive); that file is
+// removed when the lock is released normally, and a lock left by a killed
+// process is free again, as the kernel drops it with the process.
+class OutputLock {
+ public:
+  explicit OutputLock(const std::string& path) : lock_path_(path + ".lock") {
+    fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ < 0) throw IoError(path, "cannot create the lock file " + lock_path_ + ": " + detail::errno_text(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int e = errno;
+      char holder[32] = {};
+      const ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);
+      ::close(fd_);
+      if (e == EWOULDBLOCK)
+        throw IoError(path, "is being written by another process" +
+                                (n > 0 ? " (pid " + std::string(holder, std::size_t(n)) + ")" : std::string()) +
+                                "; refusing to write it too");
+      throw IoError(path, "cannot lock " + lock_path_ + ": " + detail::errno_text(e));
+    }
+    // The pid only improves the other process's message; failing to write it is harmless.
+    const std::string pid = std::to_string(::getpid());
+    const bool noted = ::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) == ssize_t(pid.size());
+    (void)noted;
+  }
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+  ~OutputLock() {
+    // Unlinked while still held, so no other process can lock the old file
+    // after this one lets go of it.
+    ::unlink(lock_path_.c_str());
+    ::close(fd_);
+  }
+
+ private:
+  std::string lock_path_;
+  int fd_ = -1;
+};
 
 }  // namespace shallow

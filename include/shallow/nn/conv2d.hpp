@@ -141,6 +141,11 @@ class Conv2d : public Layer<T> {
     return {out_, g.out_h, g.out_w};
   }
 
+  double macs(const Shape& in) const override {
+    output_shape(in);
+    return geometry(in.h, in.w).macs();
+  }
+
   Index in_channels() const { return in_; }
   Index out_channels() const { return out_; }
   Index kernel() const { return k_; }

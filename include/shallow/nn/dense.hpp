@@ -102,6 +102,11 @@ class Dense : public Layer<T> {
     return {out_, 1, 1};
   }
 
+  double macs(const Shape& in) const override {
+    output_shape(in);
+    return double(in_) * double(out_);
+  }
+
   Index in_features() const { return in_; }
   Index out_features() const { return out_; }
   bool has_bias() const { return has_bias_; }

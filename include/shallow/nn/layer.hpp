@@ -15,6 +15,7 @@
 //   buffers()    non-trainable state that belongs in a checkpoint.
 //   train(bool)  training or inference behaviour (BatchNorm, Dropout).
 //   reset_parameters(rng)  re-initialises the parameters from rng.
+//   macs(shape)  multiply-adds of one sample's forward pass (a cost model).
 //   spec()       one line naming the layer and its configuration; the
 //                layer's static from_spec(SpecReader) builds it back, and
 //                the table in layer_factory.hpp maps the name to it.
@@ -44,6 +45,14 @@ class Layer {
   // The shape of one output sample for one input sample; throws ShapeError
   // when the layer cannot take that input.
   virtual Shape output_shape(const Shape& in) const = 0;
+
+  // Multiply-adds of one sample's forward pass, as a direct computation does
+  // them (elementwise work counts nothing): a cost model for scheduling and
+  // throughput figures. The backward pass costs about twice as much.
+  virtual double macs(const Shape& in) const {
+    (void)in;
+    return 0;
+  }
 
   // One line that names the layer and its configuration, e.g.
   // "conv2d in=1 out=16 kernel=3 stride=1 padding=same bias=1" (SpecWriter,

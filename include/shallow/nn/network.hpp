@@ -6,6 +6,7 @@
 // counterpart.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -36,12 +37,17 @@ template <class T = float>
 class Network : public Layer<T> {
  public:
   Network() = default;
+  // A network whose layers draw their initial weights from one generator
+  // seeded with `seed`, each as it is added, so every layer gets its own
+  // draws (layers built alone all start from default_seed).
+  explicit Network(std::uint64_t seed) : rng_(std::make_unique<Rng>(seed)) {}
   Network(Network&&) noexcept = default;
   Network& operator=(Network&&) noexcept = default;
 
   Network& add(std::unique_ptr<Layer<T>> layer) {
     SHALLOW_CHECK(layer != nullptr, ConfigError, "Network::add: null layer");
     layer->train(this->training());
+    if (rng_) layer->reset_parameters(*rng_);
     layers_.push_back(std::move(layer));
     return *this;
   }
@@ -89,6 +95,16 @@ class Network : public Layer<T> {
     return s;
   }
 
+  double macs(const Shape& in) const override {
+    double total = 0;
+    Shape s = in;
+    for (const auto& l : layers_) {
+      total += l->macs(s);
+      s = l->output_shape(s);
+    }
+    return total;
+  }
+
   // One layer spec per line; make_network (layer_factory.hpp) reads it back.
   std::string spec() const override {
     std::string s;
@@ -102,6 +118,7 @@ class Network : public Layer<T> {
 
  private:
   std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::unique_ptr<Rng> rng_;  // set by the seeded constructor
 };
 
 }  // namespace shallow

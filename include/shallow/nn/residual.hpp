@@ -71,6 +71,11 @@ class ResidualBlock : public Layer<T> {
                   spec() + ": expected " + std::to_string(c_) + " channels, got " + to_string(in));
     return in;
   }
+  // N convolutions of C -> C channels over the image, either layout.
+  double macs(const Shape& in) const override {
+    output_shape(in);
+    return double(n_) * double(c_) * double(c_) * double(k_ * k_) * double(in.h * in.w);
+  }
 
   // "sequential_residual layers=N channels=C kernel=K activation=A bias=0|1"
   // (or parallel_), with negative_slope= for a leaky_relu slope other than

@@ -9,7 +9,8 @@
 //   shallow::export_onnx(net, "mnist.onnx", {1, 28, 28}, o);
 //
 // The model: opset 13 of the default domain, IR version 7 (onnx_opset,
-// onnx_ir_version below), so ONNX >= 1.8 and onnxruntime >= 1.6 read it.
+// onnx_ir_version below), as ONNX 1.8 introduced them: checked with
+// Debian's ONNX 1.12 and with onnxruntime-node 1.30 (tests/onnx).
 //   input   "input"          float32 [N, C, H, W], pixels scaled to [0, 1];
 //                            the batch dimension is symbolic ("N")
 //   output  "logits"         float32 [N, classes]
@@ -109,8 +110,10 @@ inline void attr_float(pb::NodeProto& n, const char* name, double v) {
 }
 
 // A float32 value of shape [N, dims...] with N symbolic.
-inline void batched_value(pb::ValueInfoProto& v, const std::string& name, const std::vector<std::int64_t>& dims) {
+inline void batched_value(pb::ValueInfoProto& v, const std::string& name, const std::vector<std::int64_t>& dims,
+                          const char* doc) {
   v.set_name(name);
+  v.set_doc_string(doc);
   auto& t = *v.mutable_type()->mutable_tensor_type();
   t.set_elem_type(pb::TensorProto::FLOAT);
   auto& shape = *t.mutable_shape();
@@ -132,7 +135,7 @@ inline Pads conv_pads(const SpecReader& s, Index kernel, Index stride, const Sha
     return {p, p, p, p};
   }
   const Index th = same_pad_total(in.h, kernel, stride), tw = same_pad_total(in.w, kernel, stride);
-  return {th - th / 2, tw - tw / 2, th / 2, tw / 2};
+  return {th / 2, tw / 2, th - th / 2, tw - tw / 2};
 }
 
 // Walks a network's layers, appending nodes to a graph. The current value
@@ -217,10 +220,10 @@ class Exporter {
     // graph's last node, which nothing reads yet.
     g_.mutable_node(g_.node_size() - 1)->set_output(0, "logits");
     const Index classes = shape_.size();
-    batched_value(*g_.add_output(), "logits", {i64(classes)});
+    batched_value(*g_.add_output(), "logits", {i64(classes)}, "class scores N x classes, before softmax");
     if (probabilities) {
       attr_int(node_named("Softmax", {"logits"}, "probabilities"), "axis", 1);
-      batched_value(*g_.add_output(), "probabilities", {i64(classes)});
+      batched_value(*g_.add_output(), "probabilities", {i64(classes)}, "softmax of the logits");
     }
     return classes;
   }
@@ -399,17 +402,22 @@ class Exporter {
   std::vector<Buffer<T>> buffers_;
 };
 
-inline std::string joined(const std::vector<double>& v) {
+inline std::string joined(const std::vector<std::string>& v, const char* separator) {
   std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + format_number(v[i]);
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? separator : "") + v[i];
   return s;
+}
+inline std::string joined(const std::vector<double>& v, const char* separator) {
+  std::vector<std::string> texts;
+  for (double x : v) texts.push_back(format_number(x));
+  return joined(texts, separator);
 }
 
 inline void check_options(const OnnxExportOptions& o, const Shape& input) {
   for (const auto* v : {&o.mean, &o.stddev})
     if (!v->empty() && Index(v->size()) != input.c)
-      throw ConfigError("export_onnx: mean and stddev need one value per input channel (" + std::to_string(input.c) +
-                  "), got " + std::to_string(v->size()));
+      throw ConfigError("export_onnx: mean and stddev need one value per input channel (" +
+                        std::to_string(input.c) + "), got " + std::to_string(v->size()));
   for (double m : o.mean)
     if (!std::isfinite(m)) throw ConfigError("export_onnx: mean " + format_number(m) + " is not finite");
   for (double s : o.stddev)
@@ -448,7 +456,8 @@ template <class T>
 
   auto& graph = *model.mutable_graph();
   graph.set_name("shallow");
-  ox::batched_value(*graph.add_input(), "input", {ox::i64(input.c), ox::i64(input.h), ox::i64(input.w)});
+  ox::batched_value(*graph.add_input(), "input", {ox::i64(input.c), ox::i64(input.h), ox::i64(input.w)},
+                    "images N x C x H x W, pixels scaled to [0, 1]");
   ox::Exporter<T> exporter(graph, input);
   exporter.normalise(o);
   for (std::size_t i = 0; i < net.size(); ++i) exporter.layer(i, net[i]);
@@ -456,17 +465,13 @@ template <class T>
 
   if (!o.class_names.empty() && Index(o.class_names.size()) != classes)
     throw ConfigError("export_onnx: " + std::to_string(o.class_names.size()) + " class names for a network of " +
-                std::to_string(classes) + " outputs");
+                      std::to_string(classes) + " outputs");
   ox::add_metadata(model, "shallow_version", version);
   ox::add_metadata(model, "architecture", net.spec());
   ox::add_metadata(model, "input_shape", to_string(input));
-  if (!o.class_names.empty()) {
-    std::string names;
-    for (const auto& n : o.class_names) names += (names.empty() ? "" : "\n") + n;
-    ox::add_metadata(model, "class_names", names);
-  }
-  if (!o.mean.empty()) ox::add_metadata(model, "mean", ox::joined(o.mean));
-  if (!o.stddev.empty()) ox::add_metadata(model, "stddev", ox::joined(o.stddev));
+  if (!o.class_names.empty()) ox::add_metadata(model, "class_names", ox::joined(o.class_names, "\n"));
+  if (!o.mean.empty()) ox::add_metadata(model, "mean", ox::joined(o.mean, ","));
+  if (!o.stddev.empty()) ox::add_metadata(model, "stddev", ox::joined(o.stddev, ","));
   for (const auto& [key, value] : o.metadata) ox::add_metadata(model, key, value);
   return model;
 }

@@ -1,0 +1,129 @@
+// The flags shallow-train, shallow-compare and shallow-sweep share, and the
+// model, optimizer and loaders they describe.
+#pragma once
+
+#include <shallow/shallow.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cli.hpp"
+#include "datasets.hpp"
+
+namespace shallow::tools {
+
+inline void declare_training_flags(cli::Parser& p) {
+  p.option("recipe", "", "named settings: mnist, fashion-mnist, cifar10, demo (flags given override them)")
+      .option("dataset", "mnist", "mnist | fashion-mnist | cifar10 | folder")
+      .option("data", "", "dataset directory (default: $SHALLOW_DATA/<dataset>, or the Debian package for "
+                          "fashion-mnist)")
+      .option("val-data", "", "for --dataset folder: directory of validation images")
+      .integer_option("image-size", "32", "for --dataset folder: images are resized to this square size", 1, 4096)
+      .integer_option("channels", "3", "for --dataset folder: 1 (grey) or 3 (RGB)", 1, 3)
+      .integer_option("layers", "8", "residual layers N (per stage)", 1, 4096)
+      .integer_option("filters", "16", "filters F per layer", 1, 4096)
+      .integer_option("kernel", "3", "kernel size k", 1, 63)
+      .option("activation", "relu", "relu | leaky_relu | tanh | sigmoid | identity")
+      .integer_option("stages", "1", "stages: each after the first halves the image and doubles the width (strided conv, "
+                             "batch norm) before its own N residual layers", 1, 16)
+      .integer_option("pool", "4", "max-pool window before the classifier (0: global average pool)", 0, 4096)
+      .integer_option("epochs", "1", "epochs", 1, 1 << 20)
+      .integer_option("batch", "64", "batch size", 1, 1 << 20)
+      .option("optimizer", "adam", "sgd | adam | adamw")
+      .number_option("lr", "0.001", "learning rate")
+      .number_option("momentum", "0.9", "SGD momentum")
+      .number_option("weight-decay", "0", "weight decay")
+      .option("schedule", "constant", "constant | step:S:G | cosine | warmup:W+<schedule> (per epoch)")
+      .number_option("clip", "0", "clip the global gradient norm to this (0: off)")
+      .toggle("augment", "random crop (padding 2, or 4 for images of 32 rows or more) and horizontal flip "
+                         "(no flip for mnist)")
+      .integer_option("holdout", "0", "validate on the last N training images (kept out of training); the test set is "
+                              "then evaluated once, at the end")
+      .integer_option("train-limit", "0", "use only the first N training images (0: all)")
+      .integer_option("val-limit", "0", "use only the first N validation images (0: all)")
+      .integer_option("seed", "1", "seed for initialisation, shuffling and augmentation")
+      .integer_option("threads", "0", "threads (0: all cores)", 0, 1024)
+      .toggle("quiet", "no progress bar");
+}
+
+// parse(value of --name), with the library's complaint about the value
+// turned into a usage error that names the flag.
+template <class Parse>
+auto parsed(const cli::Parser& p, const std::string& name, Parse parse) {
+  try {
+    return parse(p.text(name));
+  } catch (const Error& e) {
+    throw cli::UsageError("--" + name + ": " + e.what());
+  }
+}
+
+inline Layout layout_flag(const cli::Parser& p) {
+  return parsed(p, "layout", [](const std::string& s) { return parse_layout(s); });
+}
+
+inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layout layout) {
+  ModelConfig c;
+  c.input = train.shape;
+  c.classes = train.classes;
+  c.layout = layout;
+  c.layers = p.integer("layers");
+  c.filters = p.integer("filters");
+  c.kernel = p.integer("kernel");
+  c.activation = parsed(p, "activation", [](const std::string& s) { return parse_activation(s); });
+  c.pool = p.integer("pool");
+  c.stages = p.integer("stages");
+  if (const Index widest = c.filters << (c.stages - 1); widest > 4096)
+    throw cli::UsageError("--filters " + std::to_string(c.filters) + " doubled over --stages " +
+                          std::to_string(c.stages) + " gives " + std::to_string(widest) + " channels; at most 4096");
+  c.seed = static_cast<std::uint64_t>(p.integer("seed"));
+  return c;
+}
+
+// Reads every training flag once, before the data (which takes seconds to
+// load), so a bad value is reported at once.
+inline void check_flags(const cli::Parser& p) {
+  p.check();
+  model_config(p, Dataset{}, Layout::parallel);
+  parsed(p, "schedule", [&](const std::string& s) { return parse_schedule(s, p.number("lr"), int(p.integer("epochs"))); });
+}
+
+inline std::unique_ptr<Optimizer<float>> make_optimizer(const cli::Parser& p, Network<float>& net) {
+  const std::string name = p.text("optimizer");
+  const double lr = p.number("lr"), wd = p.number("weight-decay");
+  if (name == "sgd") {
+    SgdOptions o;
+    o.lr = lr;
+    o.momentum = p.number("momentum");
+    o.weight_decay = wd;
+    return std::make_unique<Sgd<float>>(net.parameters(), o);
+  }
+  if (name == "adam") {
+    AdamOptions o;
+    o.lr = lr;
+    o.weight_decay = wd;
+    return std::make_unique<Adam<float>>(net.parameters(), o);
+  }
+  if (name == "adamw") {
+    AdamWOptions o;
+    o.lr = lr;
+    if (p.chosen("weight-decay")) o.weight_decay = wd;  // else AdamW's own default
+    return std::make_unique<AdamW<float>>(net.parameters(), o);
+  }
+  throw cli::UsageError("unknown optimizer '" + name + "' (sgd, adam, adamw)");
+}
+
+inline LoaderOptions loader_options(const cli::Parser& p, const Data& data, bool training) {
+  LoaderOptions o;
+  o.batch_size = p.integer("batch");
+  o.shuffle = training;
+  o.seed = static_cast<std::uint64_t>(p.integer("seed"));
+  o.normalize = data.norm;
+  if (training && p.flag("augment")) {
+    o.crop_padding = data.train.shape.h >= 32 ? 4 : 2;
+    o.horizontal_flip = p.text("dataset") != "mnist";  // a mirrored digit is another glyph
+  }
+  return o;
+}
+
+}  // namespace shallow::tools
