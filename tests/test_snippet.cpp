@@ -1,8 +1,12 @@
-// The public-API snippet from README / issue 2, kept exactly as written: it
+// The public-API snippet of issue 2, kept exactly as written: it
 // must compile and run unchanged.
 #include <catch2/catch.hpp>
 
 #include <shallow/shallow.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <string>
 
 namespace {
 void snippet() {
@@ -42,4 +46,15 @@ TEST_CASE("the snippet's objects behave as its comments say") {
 
 TEST_CASE("version.hpp matches the CMake project version") {
   CHECK(std::string(shallow::version) == SHALLOW_PROJECT_VERSION);
+}
+
+TEST_CASE("README's program is examples/train_mnist.cpp, verbatim") {
+  const auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    REQUIRE(in.good());
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string readme = read(std::string(SHALLOW_SOURCE_DIR) + "/README.md");
+  const std::string example = read(std::string(SHALLOW_SOURCE_DIR) + "/examples/train_mnist.cpp");
+  CHECK(readme.find("```cpp\n" + example + "```\n") != std::string::npos);
 }
