@@ -5,6 +5,7 @@
 
 #include <shallow/optim/adam.hpp>
 #include <shallow/train/checkpoint.hpp>
+#include <shallow/train/run_metadata.hpp>
 #include <shallow/nn/loss.hpp>
 #include <shallow/models/classifier.hpp>
 #include <shallow/optim/sgd.hpp>
@@ -518,4 +519,40 @@ TEST_CASE("saving replaces a file atomically and leaves no temporary files, even
     fs::remove(dir.file("probe"));
     CHECK(dir.entries() == std::set<std::string>{"model.ckpt"});
   }
+}
+
+TEST_CASE("a checkpoint written by shallow 0.1.0 still loads, reads and resumes") {
+  // tests/data/shallow-0.1.0.ckpt: shallow-train 0.1.0 (75f8ca3), --layers 2 --filters 2 --stages 2
+  // --activation leaky_relu --pool 0 --seed 3 on 256 MNIST images, stopped after epoch 2 of 3.
+  const std::string path = std::string(SHALLOW_SOURCE_DIR) + "/tests/data/shallow-0.1.0.ckpt";
+  const Checkpoint ck = load_checkpoint(path);
+  const RunMetadata m = RunMetadata::read(ck, path);
+  CHECK(m.epoch == 2);
+  CHECK(m.input == Shape{1, 28, 28});
+  CHECK(m.class_names.size() == 10);
+  CHECK(m.history.size() == 2);
+  CHECK(m.settings.empty());  // 0.1.0 recorded none
+  Network<float> loaded = load_network<float>(path);
+  CHECK(loaded.spec() == ck.architecture);
+
+  // The same flags build today's network with the same spec, and it takes
+  // the weights and the optimizer state back.
+  ModelConfig c;
+  c.layers = 2;
+  c.filters = 2;
+  c.stages = 2;
+  c.activation = Activation::leaky_relu;
+  c.pool = 0;
+  c.seed = 3;
+  Network<float> today = build_model<float>(c);
+  REQUIRE(today.spec() == ck.architecture);
+  Adam<float> opt(today.parameters());
+  restore(ck, today, &opt);
+  CHECK(opt.steps() == 2 * 4);  // 256 images in batches of 64, two epochs
+  Tensor4<float> x(3, 1, 28, 28);
+  x.setRandom();
+  loaded.eval();
+  today.eval();
+  const Tensor4<float> a = loaded.forward(x);
+  CHECK((as_vector(a).array() == as_vector(today.forward(x)).array()).all());
 }

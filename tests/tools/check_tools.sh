@@ -72,4 +72,13 @@ cp "$work/m.ckpt" "$work/flipped.ckpt"
 printf '\xff' | dd of="$work/flipped.ckpt" bs=1 seek=200 conv=notrunc status=none
 expect 1 "flipped.ckpt" "$bin/shallow-predict" --model "$work/flipped.ckpt" "$work/digit0.pgm"
 expect 1 "m.ckpt" "$bin/shallow-train" "${flags[@]}" --layout parallel --resume "$work/m.ckpt"
+# A checkpoint of shallow 0.1.0 predicts, and resumes with the flags it was trained with.
+old=$(dirname "$0")/../data/shallow-0.1.0.ckpt
+"$bin/shallow-predict" --model "$old" "$work/digit0.pgm" >"$work/pred" 2>&1 || fail "0.1.0 checkpoint: $(cat "$work/pred")"
+cp "$old" "$work/old.ckpt"
+"$bin/shallow-train" --dataset mnist --data "$root/mnist" --train-limit 256 --val-limit 64 --layers 2 --filters 2 \
+  --stages 2 --epochs 3 --activation leaky_relu --pool 0 --seed 3 --threads 1 --quiet --resume "$work/old.ckpt" \
+  --save "$work/old.ckpt" >"$work/out" 2>&1 || fail "resuming the 0.1.0 checkpoint failed: $(cat "$work/out")"
+grep -q "records no settings" "$work/out" && grep -q "resumed from .* after epoch 2" "$work/out" ||
+  fail "resuming the 0.1.0 checkpoint: $(cat "$work/out")"
 echo "tools: all checks passed"
