@@ -19,7 +19,7 @@
 // geometric mean per thread count, and shallow's GFLOP/s counted as a direct
 // convolution (3 x 2*N*H*W*Cout*Cin*k^2 per step).
 //
-//   compare_onednn [--rounds R] [--min-ms T] [--threads 1,2] [--shapes ID,...]
+//   compare_onednn [--rounds R] [--min-ms T] [--threads 1,2] [--shapes ID,...] [--algorithm A]
 //     --shapes takes ids CIN-COUT-HW-kK, e.g. 16-128-28-k3 (--help lists them)
 //   ONEDNN_VERBOSE=1 compare_onednn ...   also logs every primitive oneDNN runs
 #include <omp.h>
@@ -102,10 +102,15 @@ void copy_out(const float* data, Index n, std::vector<float>& to) {
 
 // shallow's conv training step on `data`. With `result`, every step also
 // copies its outputs there (the check does; timed steps pass none).
+// The convolution algorithm shallow uses (automatic: the library's choice).
+shallow::ConvAlgorithm algorithm = shallow::ConvAlgorithm::automatic;
+
 std::function<void()> shallow_step(const ConvShape& s, const ConvData& data, ConvResult* result = nullptr) {
   struct State {
     explicit State(const ConvShape& s)
-        : conv(s.cin, s.cout, s.k), x(kBatch, s.cin, s.hw, s.hw), dy(kBatch, s.cout, s.hw, s.hw) {}
+        : conv(s.cin, s.cout, s.k, 1, shallow::same_padding, true, shallow::ConvOptions{algorithm}),
+          x(kBatch, s.cin, s.hw, s.hw),
+          dy(kBatch, s.cout, s.hw, s.hw) {}
     shallow::Conv2d<float> conv;
     shallow::Tensor4<float> x, dy;
   };
@@ -399,7 +404,8 @@ const char* isa_name(dnnl::cpu_isa isa) {
 }
 
 const char* kUsage =
-    "usage: compare_onednn [--rounds R] [--min-ms T] [--threads 1,2] [--shapes ID,...]\n"
+    "usage: compare_onednn [--rounds R] [--min-ms T] [--threads 1,2] [--shapes ID,...] [--algorithm A]\n"
+    "  --algorithm A  shallow's convolution algorithm: auto (default), im2col, planes, winograd\n"
     "  --rounds R     timed rounds per shape and thread count (default 7)\n"
     "  --min-ms T     milliseconds per library per round (default 300)\n"
     "  --threads L    comma-separated thread counts (default 1,2)\n"
@@ -460,6 +466,12 @@ int main(int argc, char** argv) {
         if (it == kShapes.end()) usage_error("unknown shape '" + id + "' (--help lists them)");
         shapes.push_back(*it);
       }
+    } else if (a == "--algorithm") {
+      try {
+        algorithm = shallow::parse_conv_algorithm(value(argc, argv, i));
+      } catch (const shallow::Error& e) {
+        usage_error(e.what());
+      }
     } else if (a == "--help" || a == "-h") {
       std::printf("%s", kUsage);
       for (const ConvShape& c : kShapes) std::printf(" %s", c.id().c_str());
@@ -472,10 +484,11 @@ int main(int argc, char** argv) {
 
   const dnnl_version_t* v = dnnl_version();
   std::printf("oneDNN %d.%d.%d (%s), CPU runtime %s, ISA %s; shallow %s; batch %ld; OMP_WAIT_POLICY=%s; "
-              "medians of %d rounds of >= %.0f ms each\n",
+              "medians of %d rounds of >= %.0f ms each; shallow's algorithm: %s\n",
               v->major, v->minor, v->patch, v->hash, runtime_name(v->cpu_runtime),
               isa_name(dnnl::get_effective_cpu_isa()), shallow::version, long(kBatch),
-              std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset", s.rounds, s.min_ms);
+              std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset", s.rounds, s.min_ms,
+              shallow::to_string(algorithm));
   if (v->cpu_runtime != DNNL_RUNTIME_OMP) {
     std::fprintf(stderr, "compare_onednn: this libdnnl uses the %s runtime; omp_set_num_threads would not set its "
                  "threads\n", runtime_name(v->cpu_runtime));
