@@ -14,7 +14,7 @@ CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMA
   -DSHALLOW_BUILD_TOOLS=OFF -DSHALLOW_BUILD_EXAMPLES=OFF -DSHALLOW_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
-for name in idx cifar checkpoint image; do
+for name in idx cifar checkpoint image architecture run_metadata; do
   echo "== fuzz_$name for ${seconds}s"
   corpus="$build/corpus-$name"  # new inputs go here, not into the committed seeds
   mkdir -p "$corpus"

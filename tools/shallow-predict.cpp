@@ -31,13 +31,20 @@ int main_body(const cli::Parser& p) {
     throw FormatError(path, "input has " + std::to_string(input.c) + " channels; images give 1 or 3");
   Network<float> net = load_network<float>(path);
   net.eval();
-  const Index classes = Index(meta.class_names.size());
+  // Bounded by RunMetadata and the parameter limit, the input may still need
+  // more activations than this process can hold.
   try {
-    if (net.output_shape(input) != Shape{classes, 1, 1})
-      throw FormatError(path, "the network's output does not match its " + std::to_string(classes) + " class names");
+    const double needed = training_bytes(net, input, 1), available = available_memory_bytes();
+    if (needed > available)
+      throw FormatError(path, "its network needs about " + format_bytes(needed) + " for one image of " +
+                                  to_string(input) + ", more than the " + format_bytes(available) +
+                                  " this process can use");
   } catch (const ShapeError& e) {
     throw FormatError(path, std::string("the network cannot take its own input ") + to_string(input) + ": " + e.what());
   }
+  const Index classes = Index(meta.class_names.size());
+  if (net.output_shape(input) != Shape{classes, 1, 1})
+    throw FormatError(path, "the network's output does not match its " + std::to_string(classes) + " class names");
   const Index top = std::min<Index>(p.integer("top"), classes);
 
   Tensor4<float> x(1, input.c, input.h, input.w);

@@ -26,10 +26,11 @@ namespace {
 // The flags that fix a run's trajectory besides the architecture (which the
 // checkpoint's spec pins): a resume with other values would not continue the
 // same run.
-const char* const resume_settings[] = {"dataset",      "batch", "optimizer", "lr",          "momentum",
-                                       "weight-decay", "schedule", "clip",   "augment",     "holdout",
-                                       "train-limit",  "val-limit", "seed",  "image-size",  "channels",
-                                       "epochs"};
+// (--epochs is not among them: extending a run is a resume; a schedule whose
+// length follows --epochs then bends, which the user asked for.)
+const char* const resume_settings[] = {"dataset",  "batch",   "optimizer",   "lr",        "momentum", "weight-decay",
+                                       "schedule", "clip",    "augment",     "holdout",   "train-limit",
+                                       "val-limit", "seed",   "image-size",  "channels"};
 
 std::map<std::string, std::string> settings_of(const cli::Parser& p) {
   std::map<std::string, std::string> s;

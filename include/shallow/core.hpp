@@ -6,6 +6,7 @@
 #include "core/format.hpp"
 #include "core/init.hpp"
 #include "core/json.hpp"
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"
 #include "core/tensor.hpp"

@@ -35,6 +35,23 @@ struct Data {
   Normalize norm;  // of train: every loader normalises with it
 };
 
+// Before any training: every set holds images, and the validation and test
+// images are of the training images' shape and classes (a mismatch would
+// otherwise surface only at the first validation pass, an epoch later).
+inline void check_sets(const Data& d) {
+  for (const Dataset* set : {&d.train, &d.val, &d.test}) {
+    if (set == &d.test && set->source.empty()) continue;  // no --holdout: no test set
+    if (set->size() == 0) throw FormatError(set->source, "holds no images");
+    if (set == &d.train) continue;
+    if (set->shape != d.train.shape)
+      throw FormatError(set->source, "holds images of " + to_string(set->shape) + ", the training images (" +
+                                         d.train.source + ") are " + to_string(d.train.shape));
+    if (set->classes != d.train.classes)
+      throw FormatError(set->source, "has " + std::to_string(set->classes) + " classes, the training set " +
+                                         std::to_string(d.train.classes));
+  }
+}
+
 inline Data load_data(const cli::Parser& p) {
   const std::string dataset = p.text("dataset"), dir = data_dir(p);
   Data d;
@@ -62,6 +79,7 @@ inline Data load_data(const cli::Parser& p) {
   }
   if (const Index n = p.integer("train-limit"); n > 0 && n < d.train.size()) d.train = d.train.take(n);
   if (const Index n = p.integer("val-limit"); n > 0 && n < d.val.size()) d.val = d.val.take(n);
+  check_sets(d);
   d.norm = Normalize::fit(d.train);
   return d;
 }

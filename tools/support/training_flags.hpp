@@ -80,11 +80,37 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
   return c;
 }
 
+// The shape of the images the flags' dataset gives, known before loading.
+inline Shape expected_input(const cli::Parser& p) {
+  const std::string dataset = p.text("dataset");
+  if (dataset == "mnist" || dataset == "fashion-mnist") return {1, 28, 28};
+  if (dataset == "cifar10") return {3, 32, 32};
+  if (dataset == "folder") return {Index(p.integer("channels")), Index(p.integer("image-size")), Index(p.integer("image-size"))};
+  throw cli::UsageError("unknown dataset '" + dataset + "' (mnist, fashion-mnist, cifar10, folder)");
+}
+
 // Reads every training flag once, before the data (which takes seconds to
-// load), so a bad value is reported at once.
+// load), so a bad value is reported at once; and refuses settings whose
+// training step would not fit in memory, before anything of that size is
+// allocated.
 inline void check_flags(const cli::Parser& p) {
   p.check();
-  model_config(p, Dataset{}, Layout::parallel);
+  Dataset like;
+  like.shape = expected_input(p);
+  like.classes = 10;
+  Network<float> net;
+  try {
+    net = build_model<float>(model_config(p, like, Layout::parallel));
+  } catch (const ConfigError& e) {
+    throw cli::UsageError(e.what());
+  }
+  const Index batch = p.integer("batch");
+  const double needed = training_bytes(net, like.shape, batch), available = available_memory_bytes();
+  if (needed > available)
+    throw cli::UsageError("a training step on batches of " + std::to_string(batch) + " images of " +
+                          to_string(like.shape) + " needs about " + format_bytes(needed) + ", more than the " +
+                          format_bytes(available) + " this process can use (lower --batch, --filters, --layers or "
+                          "--image-size)");
   parsed(p, "schedule", [&](const std::string& s) { return parse_schedule(s, p.number("lr"), int(p.integer("epochs"))); });
 }
 

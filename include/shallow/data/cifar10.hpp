@@ -14,6 +14,10 @@ namespace shallow {
 
 inline constexpr Index cifar10_image_bytes = 3 * 32 * 32;
 inline constexpr Index cifar10_record_bytes = 1 + cifar10_image_bytes;
+// A batch file of the official set holds 10,000 records; more is refused,
+// so a small gzip bomb cannot expand into gigabytes.
+inline constexpr Index cifar10_max_batch_records = 10000;
+inline constexpr std::size_t cifar10_max_batch_bytes = std::size_t(cifar10_max_batch_records * cifar10_record_bytes);
 
 inline const std::vector<std::string>& cifar10_classes() {
   static const std::vector<std::string> names = {"airplane", "automobile", "bird",  "cat",  "deer",
@@ -24,7 +28,11 @@ inline const std::vector<std::string>& cifar10_classes() {
 // Appends the records of one batch file's contents (raw or gzip) to d;
 // `path` names the file in errors.
 inline void append_cifar10_records(Bytes bytes, const std::string& path, Dataset& d) {
-  if (is_gzip(bytes)) bytes = gunzip(bytes, path);
+  const bool gz = is_gzip(bytes);
+  if (gz) bytes = gunzip(bytes, path, cifar10_max_batch_bytes + 1);
+  if (bytes.size() > cifar10_max_batch_bytes)
+    throw FormatError(path, std::string(gz ? "expands to" : "holds") + " more than the 10000 records (" +
+                                std::to_string(cifar10_max_batch_bytes) + " bytes) of a CIFAR-10 batch file");
   const Index size = Index(bytes.size());
   if (size == 0) throw FormatError(path, "is empty; a CIFAR-10 batch holds 3073-byte records");
   if (size % cifar10_record_bytes != 0)
@@ -45,7 +53,7 @@ inline void append_cifar10_records(Bytes bytes, const std::string& path, Dataset
 }
 
 inline void append_cifar10_batch(const std::string& path, Dataset& d) {
-  append_cifar10_records(read_file(path), path, d);
+  append_cifar10_records(read_file(path, cifar10_max_batch_bytes + 1), path, d);
 }
 
 // CIFAR-10 from batch files read in the order given.

@@ -133,10 +133,18 @@ inline Bytes gunzip(const Bytes& packed, const std::string& path,
 inline std::string find_data_file(const std::string& dir, const std::string& stem) {
   namespace fs = std::filesystem;
   const fs::path raw = fs::path(dir) / stem, gz = fs::path(dir) / (stem + ".gz");
+  // A path that exists but cannot be resolved (a symbolic link loop, a
+  // directory without search permission) is reported as such, not as missing.
+  for (const fs::path& p : {raw, gz}) {
+    std::error_code ec;
+    if (fs::exists(p, ec)) return p.string();
+    if (ec && ec != std::errc::no_such_file_or_directory)
+      throw IoError(p.string(), "cannot be resolved: " + ec.message());
+  }
   std::error_code ec;
-  if (fs::exists(raw, ec)) return raw.string();
-  if (fs::exists(gz, ec)) return gz.string();
-  if (!fs::is_directory(dir, ec)) throw IoError(dir, "no such directory");
+  if (!fs::is_directory(dir, ec))
+    throw IoError(dir, ec && ec != std::errc::no_such_file_or_directory ? "cannot be resolved: " + ec.message()
+                                                                         : "no such directory");
   throw IoError(raw.string(), "not found (nor " + gz.filename().string() + ")");
 }
 
@@ -192,7 +200,8 @@ inline void check_writable(const std::string& path) {
 // Whether two paths name the same file (existing or not).
 inline bool same_file(const std::string& a, const std::string& b) {
   std::error_code ea, eb;
-  const auto ca = std::filesystem::weakly_canonical(a, ea), cb = std::filesystem::weakly_canonical(b, eb);
+  namespace fs = std::filesystem;
+  const auto ca = fs::weakly_canonical(fs::absolute(a, ea), ea), cb = fs::weakly_canonical(fs::absolute(b, eb), eb);
   return !ea && !eb && ca == cb;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,8 +20,10 @@
 
 namespace shallow {
 
-// Larger images are refused before decoding: 2^26 pixels (8192 x 8192).
+// Larger images are refused before decoding: 2^26 pixels (8192 x 8192),
+// and image files of more than 256 MB before reading.
 inline constexpr std::int64_t max_image_pixels = std::int64_t(1) << 26;
+inline constexpr std::uint64_t max_image_file_bytes = std::uint64_t(1) << 28;
 
 namespace detail {
 
@@ -68,6 +71,8 @@ inline std::vector<std::uint8_t> decode_image(const Bytes& bytes, const std::str
   int w = 0, h = 0, n = 0;
   if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n))
     throw FormatError(path, std::string("not a readable image: ") + stbi_failure_reason());
+  // Debian's stb_image reports a top-down BMP's height as negative.
+  h = h == INT_MIN ? 0 : std::abs(h);
   // Debian's stb_image reads past the buffer on a truncated 16-bit PNM (found
   // by fuzz_image: "P5 35 57 42299\n" and no pixels), so those are refused.
   if (bytes[0] == 'P' && stbi_is_16_bit_from_memory(bytes.data(), int(bytes.size())))
@@ -95,7 +100,7 @@ inline std::vector<std::uint8_t> decode_image(const Bytes& bytes, const std::str
 }
 
 inline std::vector<std::uint8_t> load_image(const std::string& path, Index channels, Index height, Index width) {
-  return decode_image(read_file(path), path, channels, height, width);
+  return decode_image(read_file(path, max_image_file_bytes), path, channels, height, width);
 }
 
 }  // namespace shallow

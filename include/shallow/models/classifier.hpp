@@ -34,6 +34,7 @@
 #include "../nn/conv2d.hpp"
 #include "../nn/dense.hpp"
 #include "../nn/flatten.hpp"
+#include "../nn/layer_factory.hpp"
 #include "../nn/network.hpp"
 #include "../nn/pooling.hpp"
 #include "../nn/residual.hpp"
@@ -65,19 +66,30 @@ Network<T> build_model(const ModelConfig& c) {
   SHALLOW_CHECK(c.pool >= 0, ConfigError, "model: pool must be >= 0, got " + std::to_string(c.pool));
   SHALLOW_CHECK(c.stages >= 1, ConfigError, "model: need at least one stage, got " + std::to_string(c.stages));
   const bool staged = c.stages > 1;
+  // Each layer's parameters are counted before it allocates them: settings
+  // of thousands of layers and filters are refused, not tried.
+  double left = max_spec_parameters;
+  const auto reserve = [&](double count) {
+    SHALLOW_CHECK(count <= left, ConfigError,
+                  "model: " + describe(c) + " needs more than " + format_number(max_spec_parameters) + " parameters");
+    left -= count;
+  };
   Network<T> net;
   ResidualOptions ro;
   ro.activation = c.activation;
-  Index width = c.filters;
-  net.template emplace<Conv2d<T>>(c.input.c, width, c.kernel, 1, same_padding, !staged);
+  double width = double(c.filters), k2 = double(c.kernel) * double(c.kernel);
+  reserve(double(c.input.c) * width * k2 + width);
+  net.template emplace<Conv2d<T>>(c.input.c, c.filters, c.kernel, 1, same_padding, !staged);
   for (Index s = 0; s < c.stages; ++s) {
     if (s > 0) {
-      net.template emplace<Conv2d<T>>(width, 2 * width, 3, 2, 1, false);
+      reserve(width * 2 * width * 9);
+      net.template emplace<Conv2d<T>>(Index(width), Index(2 * width), 3, 2, 1, false);
       width *= 2;
     }
-    if (staged) net.template emplace<BatchNorm2d<T>>(width);
+    if (staged) net.template emplace<BatchNorm2d<T>>(Index(width));
     net.add(std::make_unique<ActivationLayer<T>>(c.activation));
-    net.add(make_residual<T>(c.layout, c.layers, width, c.kernel, ro));
+    reserve(double(c.layers) * (width * width * k2 + width));
+    net.add(make_residual<T>(c.layout, c.layers, Index(width), c.kernel, ro));
   }
   const Shape before_pool = net.output_shape(c.input);
   if (c.pool > 0) {
@@ -90,6 +102,7 @@ Network<T> build_model(const ModelConfig& c) {
   }
   net.template emplace<Flatten<T>>();
   const Shape features = net.output_shape(c.input);
+  reserve(double(features.size()) * double(c.classes) + double(c.classes));
   net.template emplace<Dense<T>>(features.size(), c.classes);
   Rng rng(c.seed);
   net.reset_parameters(rng);

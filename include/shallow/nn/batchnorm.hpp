@@ -33,7 +33,9 @@ class BatchNorm2d : public Layer<T> {
   }
 
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
-    auto bn = std::make_unique<BatchNorm2d<T>>(s.integer("channels"), s.number("eps"), s.number("momentum"));
+    const long long channels = s.integer("channels");
+    s.reserve_parameters(4.0 * double(channels));  // and the running statistics
+    auto bn = std::make_unique<BatchNorm2d<T>>(channels, s.number("eps"), s.number("momentum"));
     s.finish();
     return bn;
   }

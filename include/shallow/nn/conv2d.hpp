@@ -61,8 +61,9 @@ class Conv2d : public Layer<T> {
     const Index padding = s.text("padding") == "same" ? same_padding : s.integer("padding");
     ConvOptions o;
     if (s.has("algorithm")) o.algorithm = parse_conv_algorithm(s.text("algorithm"));
-    auto conv = std::make_unique<Conv2d<T>>(s.integer("in"), s.integer("out"), s.integer("kernel"),
-                                            s.integer("stride"), padding, s.flag("bias"), o);
+    const long long in = s.integer("in"), out = s.integer("out"), k = s.integer("kernel");
+    s.reserve_parameters(double(in) * double(out) * double(k) * double(k) + double(out));
+    auto conv = std::make_unique<Conv2d<T>>(in, out, k, s.integer("stride"), padding, s.flag("bias"), o);
     s.finish();
     return conv;
   }

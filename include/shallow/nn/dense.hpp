@@ -32,7 +32,9 @@ class Dense : public Layer<T> {
   }
 
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
-    auto dense = std::make_unique<Dense<T>>(s.integer("in"), s.integer("out"), s.flag("bias"));
+    const long long in = s.integer("in"), out = s.integer("out");
+    s.reserve_parameters(double(in) * double(out) + double(out));
+    auto dense = std::make_unique<Dense<T>>(in, out, s.flag("bias"));
     s.finish();
     return dense;
   }

@@ -15,7 +15,8 @@
 //   buffers()    non-trainable state that belongs in a checkpoint.
 //   train(bool)  training or inference behaviour (BatchNorm, Dropout).
 //   reset_parameters(rng)  re-initialises the parameters from rng.
-//   macs(shape)  multiply-adds of one sample's forward pass (a cost model).
+//   macs(shape)  multiply-adds of one sample's forward pass (a cost model);
+//                memory_values(shape) the values it holds per sample.
 //   spec()       one line naming the layer and its configuration; the
 //                layer's static from_spec(SpecReader) builds it back, and
 //                the table in layer_factory.hpp maps the name to it.
@@ -53,6 +54,10 @@ class Layer {
     (void)in;
     return 0;
   }
+  // Values the layer keeps per sample while training on samples of shape
+  // in: its output, the gradient it returns and its caches (about one
+  // output's worth unless it says otherwise). A bound for memory checks.
+  virtual double memory_values(const Shape& in) const { return double(in.size()) + 2.0 * double(output_shape(in).size()); }
 
   // One line that names the layer and its configuration, e.g.
   // "conv2d in=1 out=16 kernel=3 stride=1 padding=same bias=1" (SpecWriter,
@@ -89,6 +94,15 @@ Index parameter_count(L& layer) {
   Index n = 0;
   for (const auto& p : layer.parameters()) n += p.value.size();
   return n;
+}
+
+// Bytes a training step of `layer` on batches of `batch` samples of shape
+// `in` needs, roughly: activations, caches and gradients, and the
+// parameters with their gradients and two optimizer slots.
+template <class L>
+double training_bytes(L& layer, const Shape& in, Index batch) {
+  return double(sizeof(typename L::Scalar)) *
+         (double(batch) * layer.memory_values(in) + 4.0 * double(parameter_count(layer)));
 }
 
 // Copies parameter values (and buffers) from one model to another with the

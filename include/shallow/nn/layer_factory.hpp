@@ -7,6 +7,11 @@
 //
 // Registration is meant for start-up, before layers are built from specs on
 // several threads; it is guarded by a mutex all the same.
+//
+// An architecture read from a file may be hostile: make_network gives its
+// lines max_spec_parameters to share, which the layers reserve before they
+// allocate (SpecReader::reserve_parameters), so a line claiming billions of
+// parameters is a ConfigError, not gigabytes and a bad_alloc.
 #pragma once
 
 #include <map>
@@ -29,6 +34,9 @@
 #include "spec.hpp"
 
 namespace shallow {
+
+// 2^27 parameters (512 MB as float) for one architecture built from text.
+inline constexpr double max_spec_parameters = double(1 << 27);
 
 template <class T>
 using LayerMaker = std::unique_ptr<Layer<T>> (*)(const SpecReader&);
@@ -57,9 +65,10 @@ class LayerRegistry {
     return makers_.count(name) != 0;
   }
 
-  // ConfigError for an unknown name or a spec its layer refuses.
-  std::unique_ptr<Layer<T>> make(const std::string& line) const {
-    const SpecReader s(line);
+  // ConfigError for an unknown name or a spec its layer refuses; budget as
+  // in SpecReader.
+  std::unique_ptr<Layer<T>> make(const std::string& line, double* budget = nullptr) const {
+    const SpecReader s(line, budget);
     LayerMaker<T> make = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -103,20 +112,25 @@ void register_layer(const std::string& name, LayerMaker<T> make) {
   LayerRegistry<T>::instance().add(name, make);
 }
 
-// One layer from its spec line (the inverse of Layer::spec()).
+// One layer from its spec line (the inverse of Layer::spec()), with at
+// most max_spec_parameters.
 template <class T = float>
 std::unique_ptr<Layer<T>> make_layer(const std::string& line) {
-  return LayerRegistry<T>::instance().make(line);
+  double budget = max_spec_parameters;
+  return LayerRegistry<T>::instance().make(line, &budget);
 }
 
-// A network from spec lines, one layer a line (the inverse of Network::spec()).
+// A network from spec lines, one layer a line (the inverse of
+// Network::spec()), with at most max_parameters in all.
 template <class T = float>
-Network<T> make_network(const std::string& lines) {
+Network<T> make_network(const std::string& lines, double max_parameters = max_spec_parameters) {
   Network<T> net;
+  double budget = max_parameters;
   std::istringstream in(lines);
   std::string line;
   while (std::getline(in, line))
-    if (line.find_first_not_of(" \t\r") != std::string::npos) net.add(make_layer<T>(line));
+    if (line.find_first_not_of(" \t\r") != std::string::npos)
+      net.add(LayerRegistry<T>::instance().make(line, &budget));
   return net;
 }
 

@@ -105,6 +105,16 @@ class Network : public Layer<T> {
     return total;
   }
 
+  double memory_values(const Shape& in) const override {
+    double total = 0;
+    Shape s = in;
+    for (const auto& l : layers_) {
+      total += l->memory_values(s);
+      s = l->output_shape(s);
+    }
+    return total;
+  }
+
   // One layer spec per line; make_network (layer_factory.hpp) reads it back.
   std::string spec() const override {
     std::string s;

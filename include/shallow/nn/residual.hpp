@@ -71,6 +71,12 @@ class ResidualBlock : public Layer<T> {
                   spec() + ": expected " + std::to_string(c_) + " channels, got " + to_string(in));
     return in;
   }
+  // Sequential: h_0..h_N, a_1..a_N and three gradient buffers; parallel: x,
+  // y, dx and the N branch outputs and their gradients.
+  double memory_values(const Shape& in) const override {
+    output_shape(in);
+    return double(2 * n_ + 4) * double(in.size());
+  }
   // N convolutions of C -> C channels over the image, either layout.
   double macs(const Shape& in) const override {
     output_shape(in);
@@ -323,7 +329,9 @@ std::unique_ptr<Layer<T>> ResidualBlock<T>::from_spec(const SpecReader& s) {
   o.bias = s.flag("bias");
   if (s.has("negative_slope")) o.negative_slope = s.number("negative_slope");
   if (s.has("algorithm")) o.algorithm = parse_conv_algorithm(s.text("algorithm"));
-  auto block = make_residual<T>(layout, s.integer("layers"), s.integer("channels"), s.integer("kernel"), o);
+  const long long n = s.integer("layers"), c = s.integer("channels"), k = s.integer("kernel");
+  s.reserve_parameters(double(n) * (double(c) * double(c) * double(k) * double(k) + double(c)));
+  auto block = make_residual<T>(layout, n, c, k, o);
   s.finish();
   return block;
 }

@@ -4,7 +4,10 @@
 // line) and rebuilt exactly. Numbers are written in their shortest exact
 // form. A reader that leaves a key unread, or reads a key that is missing or
 // malformed, throws ConfigError quoting the line: a typo in a spec is never
-// silently ignored.
+// silently ignored. A reader may carry a parameter budget (make_network
+// gives every line of an architecture one): a layer's from_spec reserves
+// its parameters before it allocates them, so a spec claiming billions is
+// refused without trying.
 #pragma once
 
 #include <cmath>
@@ -39,7 +42,8 @@ class SpecWriter {
 
 class SpecReader {
  public:
-  explicit SpecReader(const std::string& line) : line_(line) {
+  // budget: parameters left for this and later lines (null: no limit).
+  explicit SpecReader(const std::string& line, double* budget = nullptr) : line_(line), budget_(budget) {
     std::istringstream in(line);
     in >> name_;
     std::string tok;
@@ -78,6 +82,17 @@ class SpecReader {
     if (s != "0" && s != "1") fail(key + "=" + s + " is not 0 or 1");
     return s == "1";
   }
+  // Takes `count` parameters (a product of values read from the spec, in
+  // double so it cannot overflow) out of the budget; ConfigError when they
+  // do not fit. Call in from_spec before constructing the layer.
+  void reserve_parameters(double count) const {
+    if (!budget_) return;
+    if (!(count <= *budget_))
+      fail("needs " + format_number(count) + " parameters, more than the " + format_number(*budget_) +
+           " left of the architecture's limit");
+    *budget_ -= count;
+  }
+
   // Every key of the line must have been read: call last in from_spec.
   void finish() const {
     for (const auto& [key, value] : values_)
@@ -90,6 +105,7 @@ class SpecReader {
 
  private:
   std::string line_, name_;
+  double* budget_;
   std::map<std::string, std::string> values_;
   mutable std::set<std::string> read_;
 };

@@ -57,6 +57,12 @@ class Stack : public Layer<T> {
     std::apply([&](const auto&... l) { ((total += l.macs(s), s = l.output_shape(s)), ...); }, layers_);
     return total;
   }
+  double memory_values(const Shape& in) const override {
+    double total = 0;
+    Shape s = in;
+    std::apply([&](const auto&... l) { ((total += l.memory_values(s), s = l.output_shape(s)), ...); }, layers_);
+    return total;
+  }
   std::string spec() const override {
     std::string s;
     std::apply([&](const auto&... l) { ((s += l.spec() + "\n"), ...); }, layers_);

@@ -75,6 +75,7 @@ class Trainer {
   template <class Loader, class ValLoader = Loader>
   EpochMetrics fit_epoch(Loader& train, int epoch, ValLoader* val = nullptr) {
     check_parameters();
+    SHALLOW_CHECK(train.batches() > 0, ConfigError, "Trainer: the training loader has no batches (an empty dataset?)");
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     Progress progress(options_.progress);
