@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# Installs shallow from the source tree $1 into a scratch prefix under $2, then
-# builds and runs the consumer project against it, both through find_package
-# and through add_subdirectory.
+# Installs shallow from the source tree $1 into a scratch prefix under $2,
+# then builds and runs the consumer project against it, through
+# find_package and through add_subdirectory, and compiles its core program
+# with the raw flags README.md gives (only Eigen and OpenMP for nn.hpp).
 set -euo pipefail
 src=$1
 work=$2
 rm -rf "$work"
 mkdir -p "$work"
-cmake -S "$src" -B "$work/shallow" -DSHALLOW_BUILD_TESTS=OFF -DSHALLOW_BUILD_EXAMPLES=OFF \
+cmake -S "$src" -B "$work/shallow" -DSHALLOW_BUILD_TESTS=OFF -DSHALLOW_BUILD_TOOLS=OFF -DSHALLOW_BUILD_EXAMPLES=OFF \
   -DSHALLOW_BUILD_BENCHMARKS=OFF -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
 cmake --install "$work/shallow" >/dev/null
 test -f "$work/prefix/include/shallow/shallow.hpp"
 
+run_all() {
+  for target in core data train shallow; do "$1/consumer_$target"; done
+}
 cmake -S "$src/tests/consumer" -B "$work/installed" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
-cmake --build "$work/installed" >/dev/null
-"$work/installed/consumer"
+cmake --build "$work/installed" -j2 >/dev/null
+run_all "$work/installed"
 
 cmake -S "$src/tests/consumer" -B "$work/subdir" -DSHALLOW_CHECKOUT="$src" >/dev/null
-cmake --build "$work/subdir" >/dev/null
-"$work/subdir/consumer"
+cmake --build "$work/subdir" -j2 >/dev/null
+run_all "$work/subdir"
+
+# nn.hpp with nothing but Eigen and OpenMP.
+g++ -std=c++17 -O1 -fopenmp -I"$work/prefix/include" -I/usr/include/eigen3 "$src/tests/consumer/core.cpp" \
+  -o "$work/raw_core"
+"$work/raw_core"
