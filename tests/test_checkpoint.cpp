@@ -333,10 +333,10 @@ TEST_CASE("every flipped byte and every truncation is a FormatError naming the f
   write_bytes(path, "PK\x03\x04 not a checkpoint at all");
   CHECK_THAT(io_error([&] { load_checkpoint(path); }).what, Catch::Contains("not a shallow checkpoint"));
   std::string newer = good;
-  newer[12] = 2;
+  newer[12] = 3;
   reseal(newer);
   write_bytes(path, newer);
-  CHECK_THAT(io_error([&] { load_checkpoint(path); }).what, Catch::Contains("format version 2"));
+  CHECK_THAT(io_error([&] { load_checkpoint(path); }).what, Catch::Contains("format version 3"));
 }
 
 TEST_CASE("hostile lengths and counts behind a valid checksum are refused without huge allocations") {
@@ -555,4 +555,35 @@ TEST_CASE("a checkpoint written by shallow 0.1.0 still loads, reads and resumes"
   today.eval();
   const Tensor4<float> a = loaded.forward(x);
   CHECK((as_vector(a).array() == as_vector(today.forward(x)).array()).all());
+}
+
+TEST_CASE("a double network is stored in double, and loads into a float network rounded") {
+  TempDir dir;
+  Network<double> net(5);
+  net.emplace<Conv2d<double>>(1, 2, 3);
+  net.emplace<Flatten<double>>();
+  net.emplace<Dense<double>>(2 * 4 * 4, 3);
+  Adam<double> opt(net.parameters());
+  for (auto& p : net.parameters()) p.grad.setConstant(1e-3);
+  opt.step();
+  net.parameters()[0].value[0] = 0.1;  // not a float value
+  const std::string path = dir.file("double.ckpt");
+  save_checkpoint(path, capture(net, &opt));
+  const Checkpoint ck = load_checkpoint(path);
+  CHECK(ck.value_bytes == 8);
+  Network<double> again = make_network<double>(ck.architecture);
+  Adam<double> again_opt(again.parameters());
+  restore(ck, again, &again_opt);
+  const auto a = net.parameters(), b = again.parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK((a[i].value.array() == b[i].value.array()).all());
+  CHECK(b[0].value[0] == 0.1);
+  const auto sa = opt.state(), sb = again_opt.state();
+  for (std::size_t i = 0; i < sa.tensors.size(); ++i)
+    CHECK((sa.tensors[i].second.array() == sb.tensors[i].second.array()).all());
+  // Into a float network: the values as a cast rounds them.
+  Network<float> single = load_network<float>(path);
+  CHECK(single.parameters()[0].value[0] == 0.1f);
+  // A float network is stored in float32, as before.
+  save_checkpoint(path, capture(single));
+  CHECK(load_checkpoint(path).value_bytes == 4);
 }

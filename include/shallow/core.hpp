@@ -6,6 +6,8 @@
 #include "core/format.hpp"
 #include "core/init.hpp"
 #include "core/json.hpp"
+#include "core/compiled.hpp"
+#include "core/cpu.hpp"
 #include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "core/random.hpp"

@@ -12,3 +12,12 @@
 #include "data/image_folder.hpp"
 #include "data/mnist.hpp"
 #include "data/normalize.hpp"
+#include "core/compiled.hpp"
+#include "data/instantiations.hpp"
+
+#ifdef SHALLOW_COMPILED
+namespace shallow {
+SHALLOW_DATA_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, float)
+SHALLOW_DATA_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, double)
+}  // namespace shallow
+#endif

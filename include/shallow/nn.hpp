@@ -24,3 +24,18 @@
 #include "nn/stack.hpp"
 #include "optim.hpp"
 #include "models.hpp"
+#include "core/compiled.hpp"
+#include "nn/instantiations.hpp"
+#include "optim/instantiations.hpp"
+#include "models/instantiations.hpp"
+
+#ifdef SHALLOW_COMPILED
+namespace shallow {
+SHALLOW_NN_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, float)
+SHALLOW_NN_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, double)
+SHALLOW_OPTIM_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, float)
+SHALLOW_OPTIM_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, double)
+SHALLOW_MODELS_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, float)
+SHALLOW_MODELS_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, double)
+}  // namespace shallow
+#endif

@@ -9,3 +9,11 @@
 #include "train/progress.hpp"
 #include "train/run_metadata.hpp"
 #include "train/trainer.hpp"
+#include "train/instantiations.hpp"
+
+#ifdef SHALLOW_COMPILED
+namespace shallow {
+SHALLOW_TRAIN_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, float)
+SHALLOW_TRAIN_INSTANTIATIONS(SHALLOW_EXTERN_TEMPLATE, double)
+}  // namespace shallow
+#endif

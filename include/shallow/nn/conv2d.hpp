@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/cpu.hpp"
 #include "../core/init.hpp"
 #include "../kernels/conv_algorithms.hpp"
 #include "layer.hpp"
@@ -183,7 +184,10 @@ class Conv2d : public Layer<T> {
       a = choose_conv_algorithm(g);
     else
       check_accepts(g);
-    if (!kernel_ || kernel_->algorithm() != a) kernel_.reset(make_conv_kernel<T>(a).release());
+    if (!kernel_ || kernel_->algorithm() != a) {
+      warn_once_if_not_built_for_this_cpu();
+      kernel_.reset(make_conv_kernel<T>(a).release());
+    }
     return *kernel_;
   }
 

@@ -19,13 +19,17 @@
 //   end-4   4     u32 CRC-32 (zlib's crc32) of every byte before it
 //
 //   str    = u64 byte count, bytes (no terminator)
-//   tensor = str name, u32 rank, rank x u64 dims, product(dims) x f32
+//   tensor = str name, u32 value bytes (4: float32, 8: float64), u32 rank,
+//            rank x u64 dims, product(dims) values   (version 1: no value
+//            bytes field; every value float32)
 //
 // Loading checks magic, version and checksum before parsing, bounds every
 // count and length by the bytes that remain, and refuses NaN or infinite
 // values, so a corrupt or hostile file gives a FormatError rather than a
-// crash, a hang or a huge allocation. Values are stored as float32 whatever
-// the network's scalar type.
+// crash, a hang or a huge allocation. Values are stored in the network's
+// scalar type (float32 for float, float64 for double); a checkpoint of a
+// double network loads into a float one rounded to float, as a cast would.
+// Version 1 files (shallow 0.1) still load.
 #pragma once
 
 #include <zlib.h>
@@ -52,13 +56,14 @@
 
 namespace shallow {
 
-inline constexpr std::uint32_t checkpoint_format_version = 1;
+inline constexpr std::uint32_t checkpoint_format_version = 2;
 
 // One stored tensor: a parameter, a buffer or an optimizer state vector.
 struct NamedTensor {
   std::string name;
   std::vector<Index> shape;
-  std::vector<float> values;  // row-major; as many as the shape's product
+  std::vector<double> values;  // row-major; as many as the shape's product
+  std::uint32_t value_bytes = 4;  // in the file it came from
 };
 
 struct Checkpoint {
@@ -68,7 +73,10 @@ struct Checkpoint {
   // Optimizers carry no name of their own, so the caller sets the kind
   // ("adam") and checks it on resume; it is saved only with the state.
   std::string optimizer;
-  std::optional<OptimizerState<float>> optimizer_state;
+  std::optional<OptimizerState<double>> optimizer_state;
+  // Bytes a value takes in the file: 4 (float32) or 8 (float64), set by
+  // capture from the network's scalar type.
+  std::uint32_t value_bytes = 4;
   std::map<std::string, std::string> metadata;
 };
 
@@ -88,6 +96,7 @@ inline constexpr std::size_t checkpoint_header_size = 16;    // magic + version
 inline constexpr std::size_t checkpoint_trailer_size = 4;    // CRC-32
 
 static_assert(std::numeric_limits<float>::is_iec559 && sizeof(float) == 4, "checkpoints store IEEE float32");
+static_assert(std::numeric_limits<double>::is_iec559 && sizeof(double) == 8, "checkpoints store IEEE float64");
 
 inline std::uint32_t crc32_of(const unsigned char* data, std::size_t size) {
   uLong crc = crc32(0, nullptr, 0);
@@ -111,7 +120,7 @@ inline std::string shape_text(const std::vector<Index>& shape) {
 }
 
 // "" when every value is finite, else what is wrong with them.
-inline std::string non_finite(const float* v, std::size_t n) {
+inline std::string non_finite(const double* v, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     if (std::isnan(v[i])) return "holds NaN";
     if (std::isinf(v[i])) return "holds an infinity";
@@ -132,14 +141,23 @@ class CheckpointWriter {
     u64(s.size());
     bytes_ += s;
   }
-  void tensor(const std::string& name, const std::vector<Index>& shape, const float* values, std::size_t n) {
+  void tensor(const std::string& name, const std::vector<Index>& shape, const double* values, std::size_t n,
+              std::uint32_t value_bytes) {
     str(name);
+    u32(value_bytes);
     u32(static_cast<std::uint32_t>(shape.size()));
     for (Index d : shape) u64(static_cast<std::uint64_t>(d));
     for (std::size_t i = 0; i < n; ++i) {
-      std::uint32_t bits;
-      std::memcpy(&bits, values + i, sizeof bits);
-      u32(bits);
+      if (value_bytes == 8) {
+        std::uint64_t bits;
+        std::memcpy(&bits, values + i, sizeof bits);
+        u64(bits);
+      } else {
+        const float f = static_cast<float>(values[i]);
+        std::uint32_t bits;
+        std::memcpy(&bits, &f, sizeof bits);
+        u32(bits);
+      }
     }
   }
   // A section's length is known once its payload is written: end_section
@@ -167,8 +185,9 @@ class CheckpointWriter {
 // that remain, and every fault is a FormatError naming the file.
 class CheckpointReader {
  public:
-  CheckpointReader(const unsigned char* begin, const unsigned char* end, const std::string& path)
-      : pos_(begin), end_(end), path_(path) {}
+  CheckpointReader(const unsigned char* begin, const unsigned char* end, const std::string& path,
+                   std::uint32_t version)
+      : pos_(begin), end_(end), path_(path), version_(version) {}
 
   std::size_t remaining() const { return static_cast<std::size_t>(end_ - pos_); }
   [[noreturn]] void fail(const std::string& what) const { throw FormatError(path_, what); }
@@ -205,6 +224,9 @@ class CheckpointReader {
     NamedTensor t;
     t.name = str(kind + " name");
     const std::string what = kind + " '" + t.name + "'";
+    const std::uint32_t bytes = version_ == 1 ? 4 : u32(what + " value size");
+    if (bytes != 4 && bytes != 8) fail(what + ": values of " + std::to_string(bytes) + " bytes (need 4 or 8)");
+    t.value_bytes = bytes;
     const std::uint32_t rank = u32(what + " rank");
     if (rank > remaining() / 8) fail(what + ": rank " + std::to_string(rank) + " exceeds the file");
     for (std::uint32_t i = 0; i < rank; ++i) {
@@ -216,15 +238,22 @@ class CheckpointReader {
     // cannot overflow.
     std::uint64_t n = std::count(t.shape.begin(), t.shape.end(), Index{0}) ? 0 : 1;
     for (Index d : t.shape) {
-      if (n != 0 && n > remaining() / 4 / std::uint64_t(d))
+      if (n != 0 && n > remaining() / bytes / std::uint64_t(d))
         fail(what + " of shape " + shape_text(t.shape) + " holds more values than the file");
       n *= std::uint64_t(d);
     }
-    const unsigned char* p = take(n * 4, what + " values");
+    const unsigned char* p = take(n * bytes, what + " values");
     t.values.resize(static_cast<std::size_t>(n));
     for (std::size_t i = 0; i < t.values.size(); ++i) {
-      const std::uint32_t bits = read_le32(p + 4 * i);
-      std::memcpy(&t.values[i], &bits, sizeof bits);
+      if (bytes == 8) {
+        const std::uint64_t bits = std::uint64_t(read_le32(p + 8 * i)) | std::uint64_t(read_le32(p + 8 * i + 4)) << 32;
+        std::memcpy(&t.values[i], &bits, sizeof bits);
+      } else {
+        const std::uint32_t bits = read_le32(p + 4 * i);
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        t.values[i] = f;
+      }
     }
     if (const std::string bad = non_finite(t.values.data(), t.values.size()); !bad.empty()) fail(what + " " + bad);
     return t;
@@ -242,7 +271,7 @@ class CheckpointReader {
     pos_ += 4;
     const std::uint64_t length = u64(std::string("section ") + tag + " length");
     const unsigned char* p = take(length, std::string("section ") + tag);
-    return CheckpointReader(p, p + length, path_);
+    return CheckpointReader(p, p + length, path_, version_);
   }
   void expect_end(const std::string& what) const {
     if (remaining() != 0) fail(what + " has " + std::to_string(remaining()) + " unexpected bytes at its end");
@@ -252,9 +281,11 @@ class CheckpointReader {
   const unsigned char* pos_;
   const unsigned char* end_;
   const std::string& path_;
+  std::uint32_t version_;
 };
 
-inline void write_tensors(CheckpointWriter& w, const std::vector<NamedTensor>& tensors, const std::string& kind) {
+inline void write_tensors(CheckpointWriter& w, const std::vector<NamedTensor>& tensors, const std::string& kind,
+                          std::uint32_t value_bytes) {
   w.u64(tensors.size());
   for (const auto& t : tensors) {
     Index n = 1;
@@ -268,13 +299,15 @@ inline void write_tensors(CheckpointWriter& w, const std::vector<NamedTensor>& t
     // A file that load_checkpoint would refuse is not worth replacing a good one with.
     if (const std::string bad = non_finite(t.values.data(), t.values.size()); !bad.empty())
       throw NumericError("checkpoint: " + kind + " '" + t.name + "' " + bad + "; not saving");
-    w.tensor(t.name, t.shape, t.values.data(), t.values.size());
+    w.tensor(t.name, t.shape, t.values.data(), t.values.size(), value_bytes);
   }
 }
 
 inline std::string encode_checkpoint(const Checkpoint& ck) {
   if (!ck.optimizer.empty() && !ck.optimizer_state)
     throw ConfigError("checkpoint: optimizer '" + ck.optimizer + "' is named but its state was not captured");
+  if (ck.value_bytes != 4 && ck.value_bytes != 8)
+    throw ConfigError("checkpoint: values of " + std::to_string(ck.value_bytes) + " bytes (need 4 or 8)");
   CheckpointWriter w;
   w.raw(checkpoint_magic, sizeof checkpoint_magic);
   w.u32(checkpoint_format_version);
@@ -282,19 +315,19 @@ inline std::string encode_checkpoint(const Checkpoint& ck) {
   w.str(ck.architecture);
   w.end_section();
   w.begin_section("PARM");
-  write_tensors(w, ck.parameters, "parameter");
+  write_tensors(w, ck.parameters, "parameter", ck.value_bytes);
   w.end_section();
   w.begin_section("BUFF");
-  write_tensors(w, ck.buffers, "buffer");
+  write_tensors(w, ck.buffers, "buffer", ck.value_bytes);
   w.end_section();
   if (ck.optimizer_state) {
     std::vector<NamedTensor> tensors;
     for (const auto& [name, v] : ck.optimizer_state->tensors)
-      tensors.push_back({name, {v.size()}, std::vector<float>(v.data(), v.data() + v.size())});
+      tensors.push_back({name, {v.size()}, std::vector<double>(v.data(), v.data() + v.size())});
     w.begin_section("OPTM");
     w.str(ck.optimizer);
     w.u64(static_cast<std::uint64_t>(ck.optimizer_state->steps));
-    write_tensors(w, tensors, "optimizer tensor");
+    write_tensors(w, tensors, "optimizer tensor", ck.value_bytes);
     w.end_section();
   }
   w.begin_section("META");
@@ -328,8 +361,8 @@ inline Checkpoint decode_checkpoint(const Bytes& bytes, const std::string& path)
     throw FormatError(path, "truncated: " + std::to_string(size) + " bytes, shorter than any checkpoint");
   // The version before the checksum, so a newer file is named as such.
   const std::uint32_t version = read_le32(bytes.data() + sizeof checkpoint_magic);
-  if (version != checkpoint_format_version)
-    throw FormatError(path, "checkpoint format version " + std::to_string(version) + ", this build reads version " +
+  if (version < 1 || version > checkpoint_format_version)
+    throw FormatError(path, "checkpoint format version " + std::to_string(version) + ", this build reads versions 1 to " +
                                 std::to_string(checkpoint_format_version));
   const std::size_t body = size - checkpoint_trailer_size;
   const std::uint32_t stored = read_le32(bytes.data() + body), computed = crc32_of(bytes.data(), body);
@@ -337,7 +370,7 @@ inline Checkpoint decode_checkpoint(const Bytes& bytes, const std::string& path)
     throw FormatError(path, "checksum mismatch (stored " + std::to_string(stored) + ", computed " +
                                 std::to_string(computed) + "): the file is corrupt or truncated");
 
-  CheckpointReader r(bytes.data() + checkpoint_header_size, bytes.data() + body, path);
+  CheckpointReader r(bytes.data() + checkpoint_header_size, bytes.data() + body, path, version);
   Checkpoint ck;
   {
     CheckpointReader s = r.section("ARCH");
@@ -347,6 +380,7 @@ inline Checkpoint decode_checkpoint(const Bytes& bytes, const std::string& path)
   {
     CheckpointReader s = r.section("PARM");
     ck.parameters = read_tensors(s, "parameter");
+    for (const auto& t : ck.parameters) ck.value_bytes = std::max(ck.value_bytes, t.value_bytes);
     s.expect_end("section PARM");
   }
   {
@@ -357,13 +391,13 @@ inline Checkpoint decode_checkpoint(const Bytes& bytes, const std::string& path)
   if (r.next_section_is("OPTM")) {
     CheckpointReader s = r.section("OPTM");
     ck.optimizer = s.str("optimizer kind");
-    OptimizerState<float> state;
+    OptimizerState<double> state;
     state.steps = static_cast<std::int64_t>(s.u64("optimizer step count"));
     if (state.steps < 0) s.fail("negative optimizer step count " + std::to_string(state.steps));
     for (auto& t : read_tensors(s, "optimizer tensor")) {
       if (t.shape.size() != 1) s.fail("optimizer tensor '" + t.name + "' has shape " + shape_text(t.shape));
       state.tensors.emplace_back(std::move(t.name),
-                                 Eigen::Map<const VectorX<float>>(t.values.data(), Index(t.values.size())));
+                                 Eigen::Map<const VectorX<double>>(t.values.data(), Index(t.values.size())));
     }
     s.expect_end("section OPTM");
     ck.optimizer_state = std::move(state);
@@ -444,7 +478,7 @@ void load_weights(const Checkpoint& ck, Layer<T>& net, Optimizer<T>* opt) {
     opt->load_state(state);  // checks all before it changes anything
   }
   auto copy = [](const NamedTensor& from, VectorMap<T>& to) {
-    to = Eigen::Map<const VectorX<float>>(from.values.data(), to.size()).template cast<T>();
+    to = Eigen::Map<const VectorX<double>>(from.values.data(), to.size()).template cast<T>();
   };
   for (std::size_t i = 0; i < params.size(); ++i) copy(ck.parameters[i], params[i].value);
   for (std::size_t i = 0; i < buffers.size(); ++i) copy(ck.buffers[i], buffers[i].value);
@@ -452,8 +486,9 @@ void load_weights(const Checkpoint& ck, Layer<T>& net, Optimizer<T>* opt) {
 
 template <class T>
 NamedTensor to_named(const std::string& name, std::vector<Index> shape, const VectorMap<T>& values) {
-  NamedTensor t{name, std::move(shape), std::vector<float>(static_cast<std::size_t>(values.size()))};
-  Eigen::Map<VectorX<float>>(t.values.data(), values.size()) = values.template cast<float>();
+  NamedTensor t{name, std::move(shape), std::vector<double>(static_cast<std::size_t>(values.size())),
+                std::uint32_t(sizeof(T))};
+  Eigen::Map<VectorX<double>>(t.values.data(), values.size()) = values.template cast<double>();
   return t;
 }
 
@@ -465,13 +500,14 @@ template <class T>
 Checkpoint capture(Layer<T>& net, const Optimizer<detail::non_deduced<T>>* opt = nullptr) {
   Checkpoint ck;
   ck.architecture = net.spec();
+  ck.value_bytes = std::uint32_t(sizeof(T));
   for (const auto& p : net.parameters()) ck.parameters.push_back(detail::to_named(p.name, p.shape, p.value));
   for (const auto& b : net.buffers()) ck.buffers.push_back(detail::to_named(b.name, {b.value.size()}, b.value));
   if (opt) {
-    OptimizerState<float> state;
+    OptimizerState<double> state;
     const OptimizerState<T> s = opt->state();
     state.steps = s.steps;
-    for (const auto& [name, v] : s.tensors) state.tensors.emplace_back(name, v.template cast<float>());
+    for (const auto& [name, v] : s.tensors) state.tensors.emplace_back(name, v.template cast<double>());
     ck.optimizer_state = std::move(state);
   }
   return ck;
