@@ -102,6 +102,25 @@ void BM_Conv2dPass(benchmark::State& state) {
   });
 }
 
+// A conv step or pass with the algorithm forced, so the algorithms are timed
+// on the same shapes in one run. Args: in, out, spatial size, algorithm
+// (ConvAlgorithm as a number: 1 im2col, 2 planes, 3 winograd), threads; k3.
+template <Pass P, bool Step>
+void BM_ConvAlgorithm(benchmark::State& state) {
+  const Index in = state.range(0), out = state.range(1), s = state.range(2);
+  set_num_threads(int(state.range(4)));
+  Conv2d<float> conv(in, out, 3, 1, same_padding, true, ConvOptions{ConvAlgorithm(state.range(3))});
+  const Tensor4<float> x = random_batch(kBatch, in, s, s);
+  const Tensor4<float> dy = random_batch(kBatch, out, s, s);
+  Tensor4<float> y, dx;
+  const double flops = conv_flops(in, out, s * s, 3) * (Step ? 3 : P == backward_both ? 2 : 1);
+  run(state, flops, [&] {
+    if (Step || P == forward) conv.forward_into(x, y);
+    if (P == backward_weights) conv.backward_into(x, dy, nullptr);
+    if (Step || P == backward_both) conv.backward_into(x, dy, &dx);
+  });
+}
+
 // Args: layers N, channels F, kernel, threads; at 28x28.
 template <class Block>
 void BM_ResidualStep(benchmark::State& state) {
@@ -154,6 +173,17 @@ void conv_shapes(benchmark::internal::Benchmark* b) {
   }
 }
 
+// The k3 shapes of the Winograd targets, with planes and winograd.
+void algorithm_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"in", "out", "HW", "algo", "threads"});
+  const int shapes[][3] = {{16, 16, 28}, {16, 128, 28}, {32, 32, 32}, {64, 64, 32},
+                           {48, 48, 16}, {96, 96, 8},   {24, 24, 32}, {8, 8, 28}};
+  for (int threads : {1, 2})
+    for (const auto& s : shapes)
+      for (ConvAlgorithm a : {ConvAlgorithm::planes, ConvAlgorithm::winograd})
+        b->Args({s[0], s[1], s[2], int(a), threads});
+}
+
 void residual_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"N", "F", "k", "threads"});
   for (int threads : {1, 2}) b->Args({8, 16, 3, threads});
@@ -174,6 +204,18 @@ SHALLOW_BENCH(BENCHMARK(BM_Conv2dStep)->Apply(conv_shapes));
 SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_Conv2dPass, forward)->Apply(conv_shapes));
 SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_Conv2dPass, backward_weights)->Apply(conv_shapes));
 SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_Conv2dPass, backward_both)->Apply(conv_shapes));
+SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_ConvAlgorithm, forward, true)
+                  ->Name("BM_ConvAlgorithmStep")
+                  ->Apply(algorithm_shapes));
+SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_ConvAlgorithm, forward, false)
+                  ->Name("BM_ConvAlgorithmPass<forward>")
+                  ->Apply(algorithm_shapes));
+SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_ConvAlgorithm, backward_weights, false)
+                  ->Name("BM_ConvAlgorithmPass<backward_weights>")
+                  ->Apply(algorithm_shapes));
+SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_ConvAlgorithm, backward_both, false)
+                  ->Name("BM_ConvAlgorithmPass<backward_both>")
+                  ->Apply(algorithm_shapes));
 SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_ResidualStep, SequentialResidual<Dynamic>)->Apply(residual_shapes));
 SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_ResidualStep, ParallelResidual<Dynamic>)->Apply(residual_shapes));
 SHALLOW_BENCH(BENCHMARK(BM_NetworkStep)->Apply(network_shapes));

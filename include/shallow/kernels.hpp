@@ -1,6 +1,6 @@
 // shallow's kernels floor: the convolution algorithms (im2col + GEMM, padded
-// planes) behind one interface, and the GEMM they share. Needs Eigen and
-// OpenMP only.
+// planes, Winograd F(4x4, 3x3)) behind one interface, and the GEMM they
+// share. Needs Eigen and OpenMP only.
 #pragma once
 
 #include "core.hpp"
@@ -12,3 +12,5 @@
 #include "kernels/im2col_conv.hpp"
 #include "kernels/plane_conv.hpp"
 #include "kernels/planes.hpp"
+#include "kernels/winograd.hpp"
+#include "kernels/winograd_conv.hpp"
