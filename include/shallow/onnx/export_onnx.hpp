@@ -121,21 +121,17 @@ inline void batched_value(pb::ValueInfoProto& v, const std::string& name, const 
   for (std::int64_t d : dims) shape.add_dim()->set_dim_value(d);
 }
 
-// Padding of a convolution as ONNX wants it; 'same' as Conv2d::geometry.
+// Padding of a convolution as ONNX wants it, from the geometry Conv2d
+// computes ('same': the extra row/column bottom/right).
 struct Pads {
   Index top, left, bottom, right;
 };
-inline Index same_pad_total(Index in, Index kernel, Index stride) {
-  const Index out = (in + stride - 1) / stride;
-  return std::max<Index>((out - 1) * stride + kernel - in, 0);
-}
 inline Pads conv_pads(const SpecReader& s, Index kernel, Index stride, const Shape& in) {
-  if (s.text("padding") != "same") {
-    const Index p = s.integer("padding");
-    return {p, p, p, p};
-  }
-  const Index th = same_pad_total(in.h, kernel, stride), tw = same_pad_total(in.w, kernel, stride);
-  return {th / 2, tw / 2, th - th / 2, tw - tw / 2};
+  const Index padding = s.text("padding") == "same" ? same_padding : s.integer("padding");
+  if (padding != same_padding) return {padding, padding, padding, padding};
+  const ConvGeometry g = conv_geometry(in.c, 1, kernel, stride, padding, in.h, in.w);
+  return {g.pad_top, g.pad_left, std::max<Index>(0, (g.out_h - 1) * stride + kernel - in.h - g.pad_top),
+          std::max<Index>(0, (g.out_w - 1) * stride + kernel - in.w - g.pad_left)};
 }
 
 // Walks a network's layers, appending nodes to a graph. The current value
