@@ -45,8 +45,5 @@ int main(int argc, char** argv) {
   p.option("model", "", "checkpoint written by shallow-train --save")
       .option("onnx", "", "the ONNX file to write (replaced atomically)")
       .toggle("probabilities", "add a softmax output \"probabilities\" beside \"logits\"");
-  return run_tool("shallow-export", [&] {
-    if (!p.parse(argc, argv)) return 0;
-    return main_body(p);
-  });
+  return tool_main(argc, argv, p, main_body);
 }

@@ -76,14 +76,10 @@ int main_body(const cli::Parser& p) {
 
 int main(int argc, char** argv) {
   using namespace shallow::tools;
-  prefer_passive_waiting(argv);
   cli::Parser p("shallow-predict", "Classifies images with a shallow-train checkpoint.");
   p.positionals("IMAGE...")
       .option("model", "", "checkpoint written by shallow-train --save")
       .integer_option("top", "3", "how many classes to print per image", 1, 1000)
       .integer_option("threads", "0", "threads (0: all cores)", 0, 1024);
-  return run_tool("shallow-predict", [&] {
-    if (!p.parse(argc, argv)) return 0;
-    return main_body(p);
-  });
+  return tool_main(argc, argv, p, main_body);
 }

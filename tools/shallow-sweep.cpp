@@ -201,7 +201,6 @@ int main_body(cli::Parser& p) {
 
 int main(int argc, char** argv) {
   using namespace shallow::tools;
-  prefer_passive_waiting(argv);
   cli::Parser p("shallow-sweep",
                 "Trains every configuration of a grid over dataset x layout x kernel x layers x filters x\n"
                 "optimizer x lr x epochs x seed and records each finished run in --out (one CSV row) and\n"
@@ -230,8 +229,5 @@ int main(int argc, char** argv) {
       .number_option("gmacs", "25", "multiply-adds per second per run, in billions, for --list's estimated hours")
       .toggle("list", "print the shard's configurations, estimated hours and which are done, without running")
       .option("merge", "", "OUT: write the union of the CSV files given after the flags to OUT, and exit");
-  return run_tool("shallow-sweep", [&] {
-    if (!p.parse(argc, argv)) return 0;
-    return main_body(p);
-  });
+  return tool_main(argc, argv, p, main_body);
 }

@@ -152,7 +152,6 @@ int main_body(cli::Parser& p) {
 
 int main(int argc, char** argv) {
   using namespace shallow::tools;
-  prefer_passive_waiting(argv);
   cli::Parser p("shallow-train",
                 "Trains conv(F) -> N residual layers (sequential or parallel) -> pool -> dense on a dataset;\n"
                 "with --stages S > 1, S stages of N layers, each after the first at half the size and twice\n"
@@ -166,8 +165,5 @@ int main(int argc, char** argv) {
       .option("metrics", "", "JSON lines, one per epoch of this run, rewritten atomically after every epoch")
       .integer_option("stop-after", "0", "stop after this epoch as if interrupted, to --resume later (0: run to --epochs)",
                       0, 1 << 20);
-  return run_tool("shallow-train", [&] {
-    if (!p.parse(argc, argv)) return 0;
-    return main_body(p);
-  });
+  return tool_main(argc, argv, p, main_body);
 }

@@ -41,6 +41,8 @@
 
 #include <shallow/shallow.hpp>
 
+#include "../side_by_side.hpp"
+
 namespace {
 
 using shallow::Index;
@@ -339,46 +341,6 @@ void check(const ConvShape& s) {
   }
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Seconds per call of `step`: enough calls to fill min_ms.
-double time_step(const std::function<void()>& step, double min_ms) {
-  const auto t0 = std::chrono::steady_clock::now();
-  long calls = 0;
-  do {
-    step();
-    ++calls;
-  } while (seconds_since(t0) * 1e3 < min_ms);
-  return seconds_since(t0) / double(calls);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-
-struct Measurement {
-  double shallow, onednn, ratio;  // medians: seconds, seconds, oneDNN / shallow
-};
-
-// Warms both steps up, then times them alternately for s.rounds rounds.
-Measurement compare(const Settings& s, const std::function<void()>& ours, const std::function<void()>& theirs) {
-  for (int i = 0; i < 3; ++i) {
-    ours();
-    theirs();
-  }
-  std::vector<double> a, b, ratios;
-  for (int r = 0; r < s.rounds; ++r) {
-    a.push_back(time_step(ours, s.min_ms));
-    b.push_back(time_step(theirs, s.min_ms));
-    ratios.push_back(b.back() / a.back());
-  }
-  return {median(a), median(b), median(ratios)};
-}
-
 const char* runtime_name(unsigned runtime) {
   switch (runtime) {
     case DNNL_RUNTIME_SEQ: return "sequential";
@@ -508,10 +470,10 @@ int main(int argc, char** argv) {
     double log_ratios = 0;
     for (const ConvShape& shape : shapes) {
       const ConvData data = make_data(shape);
-      const Measurement m = compare(s, shallow_step(shape, data), onednn_step(shape, data));
+      const SideBySide m = side_by_side(s.rounds, s.min_ms, shallow_step(shape, data), onednn_step(shape, data));
       log_ratios += std::log(m.ratio);
       std::printf("| %s | %d | %.3f | %.3f | %.2fx | %.1f |\n", shape.label().c_str(), threads, m.shallow * 1e3,
-                  m.onednn * 1e3, m.ratio, shape.step_flops() / m.shallow * 1e-9);
+                  m.other * 1e3, m.ratio, shape.step_flops() / m.shallow * 1e-9);
       std::fflush(stdout);
     }
     std::printf("| geometric mean | %d | | | %.2fx | |\n", threads, std::exp(log_ratios / double(shapes.size())));

@@ -4,7 +4,8 @@
 //
 // Each measurement alternates the two libraries round by round, so a noisy
 // neighbour slows both alike; it prints medians over the rounds and the
-// ratio libtorch time / shallow time (> 1: shallow is faster).
+// median of the per-round ratios libtorch time / shallow time (> 1: shallow is
+// faster); see side_by_side.hpp.
 //
 //   compare_torch [--rounds R] [--min-ms T]
 #include <torch/torch.h>
@@ -21,6 +22,7 @@
 #include <shallow/shallow.hpp>
 
 #include "../bench_common.hpp"
+#include "../side_by_side.hpp"
 
 namespace {
 
@@ -30,45 +32,6 @@ struct Settings {
   int rounds = 7;
   double min_ms = 300;  // per library per round
 };
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Seconds per call of `step`: enough calls to fill min_ms.
-double time_step(const std::function<void()>& step, double min_ms) {
-  const auto t0 = std::chrono::steady_clock::now();
-  long calls = 0;
-  do {
-    step();
-    ++calls;
-  } while (seconds_since(t0) * 1e3 < min_ms);
-  return seconds_since(t0) / double(calls);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-
-struct Medians {
-  double shallow, torch;
-};
-
-// Warms both steps up, then times them alternately for s.rounds rounds.
-Medians compare(const Settings& s, const std::function<void()>& ours, const std::function<void()>& theirs) {
-  for (int i = 0; i < 3; ++i) {
-    ours();
-    theirs();
-  }
-  std::vector<double> a, b;
-  for (int r = 0; r < s.rounds; ++r) {
-    a.push_back(time_step(ours, s.min_ms));
-    b.push_back(time_step(theirs, s.min_ms));
-  }
-  return {median(a), median(b)};
-}
 
 torch::Tensor to_torch(const shallow::Tensor4<float>& x) {
   return torch::from_blob(const_cast<float*>(x.data()),
@@ -82,7 +45,7 @@ void set_threads(int threads) {
 }
 
 // One conv training step: forward, backward-data, backward-weights.
-Medians conv_step(const Settings& s, shallow::Index c, shallow::Index hw, shallow::Index k) {
+SideBySide conv_step(const Settings& s, shallow::Index c, shallow::Index hw, shallow::Index k) {
   shallow::Conv2d<float> conv(c, c, k);
   const shallow::Tensor4<float> x = random_batch(kBatch, c, hw, hw);
   const shallow::Tensor4<float> dy = random_batch(kBatch, c, hw, hw);
@@ -99,7 +62,7 @@ Medians conv_step(const Settings& s, shallow::Index c, shallow::Index hw, shallo
     for (torch::Tensor* t : {&tx, &w, &b}) t->mutable_grad() = torch::Tensor();
     torch::conv2d(tx, w, b, 1, k / 2).backward(tdy);
   };
-  return compare(s, ours, theirs);
+  return side_by_side(s.rounds, s.min_ms, ours, theirs);
 }
 
 // The demo's MNIST network (shallow::build_model's defaults: conv 1->16, ReLU,
@@ -137,7 +100,7 @@ struct TorchNet : torch::nn::Module {
   torch::nn::Linear head{nullptr};
 };
 
-Medians network_step(const Settings& s, shallow::Layout layout) {
+SideBySide network_step(const Settings& s, shallow::Layout layout) {
   const shallow::ModelConfig config = mnist_network(layout);
   NetworkStep ours(config, kBatch);
   TorchNet tnet(layout == shallow::Layout::parallel, int(config.layers), int(config.filters));
@@ -149,7 +112,7 @@ Medians network_step(const Settings& s, shallow::Layout layout) {
     torch::nn::functional::cross_entropy(tnet.forward(tx), tlabels).backward();
     topt.step();
   };
-  return compare(s, [&] { ours(); }, theirs);
+  return side_by_side(s.rounds, s.min_ms, [&] { ours(); }, theirs);
 }
 
 double arg(int argc, char** argv, int& i) {
@@ -199,9 +162,9 @@ int main(int argc, char** argv) {
   for (int threads : {1, 2}) {
     set_threads(threads);
     for (const auto& sh : shapes) {
-      const Medians m = conv_step(s, sh.c, sh.hw, 3);
+      const SideBySide m = conv_step(s, sh.c, sh.hw, 3);
       std::printf("| %ld->%ld, %ldx%ld, k3 | %d | %.3f | %.3f | %.2fx |\n", long(sh.c), long(sh.c), long(sh.hw),
-                  long(sh.hw), threads, m.shallow * 1e3, m.torch * 1e3, m.torch / m.shallow);
+                  long(sh.hw), threads, m.shallow * 1e3, m.other * 1e3, m.ratio);
       std::fflush(stdout);
     }
   }
@@ -211,9 +174,9 @@ int main(int argc, char** argv) {
   for (int threads : {1, 2}) {
     set_threads(threads);
     for (shallow::Layout layout : {shallow::Layout::sequential, shallow::Layout::parallel}) {
-      const Medians m = network_step(s, layout);
+      const SideBySide m = network_step(s, layout);
       std::printf("| %s | %d | %.0f | %.0f | %.2fx |\n", shallow::to_string(layout).c_str(), threads,
-                  double(kBatch) / m.shallow, double(kBatch) / m.torch, m.torch / m.shallow);
+                  double(kBatch) / m.shallow, double(kBatch) / m.other, m.ratio);
       std::fflush(stdout);
     }
   }

@@ -152,6 +152,7 @@ class Parser {
   }
 
   const std::vector<std::string>& positional() const { return positional_; }
+  const std::string& program() const { return program_; }
 
   void print_help() const {
     std::printf("usage: %s [flags]%s\n\n%s\n\nflags:\n", program_.c_str(),

@@ -45,4 +45,16 @@ inline void set_threads(const cli::Parser& p) {
   if (const int t = int(p.integer("threads")); t > 0) set_num_threads(t);
 }
 
+// A tool's main once its flags are declared on p: passive OpenMP waiting,
+// the flags parsed (--help printed: exit 0), body(p) run, errors turned
+// into a message and an exit status as run_tool does.
+template <class Body>
+int tool_main(int argc, char** argv, cli::Parser& p, Body body) {
+  prefer_passive_waiting(argv);
+  return run_tool(p.program().c_str(), [&] {
+    if (!p.parse(argc, argv)) return 0;
+    return body(p);
+  });
+}
+
 }  // namespace shallow::tools
