@@ -162,6 +162,34 @@ void BM_NetworkStep(benchmark::State& state) {
   run(state, network_flops(config), [&] { step(); });
 }
 
+// The machine's multiply-add peak, the ceiling of any direct convolution:
+// 16 independent chains of fused multiply-adds on full-width packets (more
+// chains than the FMA latency times the pipes, so none waits), on every
+// thread. GFLOP/s counts 2 per lane per FMA.
+void BM_FmaPeak(benchmark::State& state) {
+  using P = Eigen::internal::packet_traits<float>::type;
+  constexpr int lanes = Eigen::internal::packet_traits<float>::size, chains = 16;
+  constexpr long iterations = 1 << 20;
+  const int threads = int(state.range(0));
+  set_num_threads(threads);
+  float sink = 0;
+  for (auto _ : state) {
+#pragma omp parallel reduction(+ : sink)
+    {
+      P acc[chains];
+      const P a = Eigen::internal::pset1<P>(0.999999f), b = Eigen::internal::pset1<P>(1e-7f);
+      for (int c = 0; c < chains; ++c) acc[c] = Eigen::internal::pset1<P>(float(c));
+      for (long i = 0; i < iterations; ++i)
+        for (int c = 0; c < chains; ++c) acc[c] = Eigen::internal::pmadd(acc[c], a, b);
+      for (int c = 0; c < chains; ++c) sink += Eigen::internal::predux(acc[c]);
+    }
+  }
+  benchmark::DoNotOptimize(sink);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * lanes * chains * double(iterations) * threads,
+                                                 benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+
 void conv_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"C", "HW", "k", "threads"});
   for (int threads : {1, 2}) {
@@ -200,6 +228,7 @@ void network_shapes(benchmark::internal::Benchmark* b) {
 
 #define SHALLOW_BENCH(...) __VA_ARGS__->Unit(benchmark::kMillisecond)->UseRealTime()
 
+SHALLOW_BENCH(BENCHMARK(BM_FmaPeak)->ArgName("threads")->Arg(1)->Arg(2));
 SHALLOW_BENCH(BENCHMARK(BM_Conv2dStep)->Apply(conv_shapes));
 SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_Conv2dPass, forward)->Apply(conv_shapes));
 SHALLOW_BENCH(BENCHMARK_TEMPLATE(BM_Conv2dPass, backward_weights)->Apply(conv_shapes));

@@ -1,6 +1,5 @@
 // The exporter's graph, metadata and errors, without data or a runtime
 // (check_onnx.sh runs the exported models for real).
-#define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
 #include <shallow/shallow.hpp>

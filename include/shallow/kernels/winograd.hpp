@@ -146,7 +146,7 @@ Packet<T> gradient_tile(const T* in, Index rs, Index cs, T* out, Index os) {
     gradient_4(col, r);
     for (int i = 0; i < 6; ++i) t[i][j] = r[i];
   }
-  P sum;
+  P sum = Eigen::internal::pzero(t[0][0]);
   for (int i = 0; i < 6; ++i) {
     P r[6];
     gradient_4(t[i], r);
