@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
       .integer_option("threads", "0", "threads per run (0: all cores)", 0, 1024)
       .option("out", "sweep.csv", "CSV of finished runs: read to resume, rewritten atomically after each run")
       .option("shard", "0/1", "i/n: run only shard i of n, dealt by estimated cost")
-      .number_option("gmacs", "25", "multiply-adds per second per run, in billions, for --list's estimated hours")
+      .number_option("gmacs", "45", "multiply-adds per second per run, in billions, for --list's estimated hours")
       .toggle("list", "print the shard's configurations, estimated hours and which are done, without running")
       .option("merge", "", "OUT: write the union of the CSV files given after the flags to OUT, and exit");
   return tool_main(argc, argv, p, main_body);
