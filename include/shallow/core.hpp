@@ -1,5 +1,6 @@
-// shallow's core floor: errors, tensors, random numbers, threads,
-// initialisation, number formatting and JSON. Needs Eigen and OpenMP only.
+/// \file
+/// shallow's core floor: errors, tensors, random numbers, threads,
+/// initialisation, number formatting and JSON. Needs Eigen and OpenMP only.
 #pragma once
 
 #include "core/error.hpp"

@@ -1,6 +1,7 @@
-// shallow's data floor: files (gzip, atomic writes), datasets (MNIST IDX,
-// CIFAR-10 binary, image folders), normalisation and batch loading.
-// Independent of the layers; needs zlib and stb_image besides Eigen.
+/// \file
+/// shallow's data floor: files (gzip, atomic writes), datasets (MNIST IDX,
+/// CIFAR-10 binary, image folders), normalisation and batch loading.
+/// Independent of the layers; needs zlib and stb_image besides Eigen.
 #pragma once
 
 #include "core.hpp"

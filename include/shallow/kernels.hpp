@@ -1,6 +1,7 @@
-// shallow's kernels floor: the convolution algorithms (im2col + GEMM, padded
-// planes, Winograd F(4x4, 3x3)) behind one interface, and the GEMM they
-// share. Needs Eigen and OpenMP only.
+/// \file
+/// shallow's kernels floor: the convolution algorithms (im2col + GEMM, padded
+/// planes, Winograd F(4x4, 3x3)) behind one interface, and the GEMM they
+/// share. Needs Eigen and OpenMP only.
 #pragma once
 
 #include "core.hpp"

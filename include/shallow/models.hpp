@@ -1,4 +1,5 @@
-// Networks built from run-time settings: the classifier the tools train.
+/// \file
+/// Networks built from run-time settings: the classifier the tools train.
 #pragma once
 
 #include "models/classifier.hpp"

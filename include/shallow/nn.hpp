@@ -1,8 +1,9 @@
-// shallow's layers, residual blocks and networks, and the floors below them
-// (core, kernels), plus the optimizers and the models built from layers:
-// everything needed to build and train a network in code. Needs Eigen and
-// OpenMP only; data loading (data.hpp) and training loops and checkpoints
-// (train.hpp) add zlib and stb.
+/// \file
+/// shallow's layers, residual blocks and networks, and the floors below them
+/// (core, kernels), plus the optimizers and the models built from layers:
+/// everything needed to build and train a network in code. Needs Eigen and
+/// OpenMP only; data loading (data.hpp) and training loops and checkpoints
+/// (train.hpp) add zlib and stb.
 #pragma once
 
 #include "core.hpp"

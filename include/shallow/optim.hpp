@@ -1,5 +1,6 @@
-// shallow's optimizers (SGD, Adam, AdamW), learning-rate schedules and
-// gradient clipping. Needs Eigen only.
+/// \file
+/// shallow's optimizers (SGD, Adam, AdamW), learning-rate schedules and
+/// gradient clipping. Needs Eigen only.
 #pragma once
 
 #include "core.hpp"

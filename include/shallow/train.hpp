@@ -1,5 +1,6 @@
-// shallow's training floor: the training loop, metrics, progress, and
-// checkpoints of a network with its optimizer and run metadata.
+/// \file
+/// shallow's training floor: the training loop, metrics, progress, and
+/// checkpoints of a network with its optimizer and run metadata.
 #pragma once
 
 #include "data.hpp"

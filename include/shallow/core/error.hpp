@@ -1,15 +1,16 @@
-// Typed exceptions. Everything shallow throws derives from shallow::Error, so a
-// caller can catch one type; the subclasses say which kind of fault it was:
-//
-//   ConfigError    a bad argument: a size, a rate, an option, a spec line
-//   ShapeError     tensors whose shapes do not fit together
-//   IoError        a file that cannot be opened, read or written
-//   FormatError    a file that was read but whose contents are malformed
-//   NumericError   training produced a NaN or an infinity
-//
-// SHALLOW_CHECK(cond, Kind, args...) throws Kind(args...) when cond is false.
-// Its message arguments are evaluated only then, so a check that runs every
-// step costs a comparison, not a string.
+/// \file
+/// Typed exceptions. Everything shallow throws derives from shallow::Error, so a
+/// caller can catch one type; the subclasses say which kind of fault it was:
+///
+///   ConfigError    a bad argument: a size, a rate, an option, a spec line
+///   ShapeError     tensors whose shapes do not fit together
+///   IoError        a file that cannot be opened, read or written
+///   FormatError    a file that was read but whose contents are malformed
+///   NumericError   training produced a NaN or an infinity
+///
+/// SHALLOW_CHECK(cond, Kind, args...) throws Kind(args...) when cond is false.
+/// Its message arguments are evaluated only then, so a check that runs every
+/// step costs a comparison, not a string.
 #pragma once
 
 #include <stdexcept>

@@ -1,4 +1,5 @@
-// Numbers as text that reads back exactly, for specs, metrics and files.
+/// \file
+/// Numbers as text that reads back exactly, for specs, metrics and files.
 #pragma once
 
 #include <charconv>
@@ -8,15 +9,15 @@
 
 namespace shallow {
 
-// Shortest text that reads back to the same double ("0.1", "1e-05", "nan").
+/// Shortest text that reads back to the same double ("0.1", "1e-05", "nan").
 inline std::string format_number(double v) {
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, res.ptr);
 }
 
-// The whole of `text` as a number of type N; false (and v untouched) when
-// text is empty, has anything after the number, or is out of N's range.
+/// The whole of `text` as a number of type N; false (and v untouched) when
+/// text is empty, has anything after the number, or is out of N's range.
 template <class N>
 bool parse_number(const std::string& text, N& v) {
   N parsed{};

@@ -1,12 +1,13 @@
-// A small JSON value with a reader and a writer that read what they write:
-// metrics lines, sweep grids and per-epoch records all go through it.
-//
-// Objects keep their members in insertion order (so files read like the
-// code that wrote them); numbers are doubles, written in their shortest
-// exact form, and a NaN or infinity is written as null. The reader accepts
-// standard JSON plus trailing commas, nests at most max_depth deep (so
-// hostile input cannot exhaust the stack), and reports any fault as a
-// FormatError naming the source, the line and the column.
+/// \file
+/// A small JSON value with a reader and a writer that read what they write:
+/// metrics lines, sweep grids and per-epoch records all go through it.
+///
+/// Objects keep their members in insertion order (so files read like the
+/// code that wrote them); numbers are doubles, written in their shortest
+/// exact form, and a NaN or infinity is written as null. The reader accepts
+/// standard JSON plus trailing commas, nests at most max_depth deep (so
+/// hostile input cannot exhaust the stack), and reports any fault as a
+/// FormatError naming the source, the line and the column.
 #pragma once
 
 #include <cctype>
@@ -47,7 +48,7 @@ class Json {
   bool is_array() const { return type_ == Type::array; }
   bool is_object() const { return type_ == Type::object; }
 
-  // Typed access; ConfigError when the value is of another type.
+  /// Typed access; ConfigError when the value is of another type.
   bool boolean() const { return expect(Type::boolean, "a boolean").bool_; }
   double number() const { return expect(Type::number, "a number").number_; }
   const std::string& string() const { return expect(Type::string, "a string").string_; }
@@ -59,7 +60,7 @@ class Json {
     return *this;
   }
 
-  // Object members, in insertion order. set() replaces an existing key.
+  /// Object members, in insertion order. set() replaces an existing key.
   const std::vector<std::string>& keys() const { return expect(Type::object, "an object").keys_; }
   Json& set(const std::string& key, Json v) {
     expect(Type::object, "an object");
@@ -72,7 +73,7 @@ class Json {
     items_.push_back(std::move(v));
     return *this;
   }
-  // nullptr when there is no such member.
+  /// nullptr when there is no such member.
   const Json* find(const std::string& key) const {
     expect(Type::object, "an object");
     for (std::size_t i = 0; i < keys_.size(); ++i)
@@ -85,7 +86,7 @@ class Json {
     return *v;
   }
 
-  // One line, no spaces but after ':' and ','.
+  /// One line, no spaces but after ':' and ','.
   std::string dump() const {
     std::string out;
     write(out);

@@ -1,6 +1,7 @@
-// How much memory this process may use, so that a size read from a file or
-// a flag can be refused with a clear message before it is allocated, rather
-// than ending in std::bad_alloc (or the kernel's OOM killer) later.
+/// \file
+/// How much memory this process may use, so that a size read from a file or
+/// a flag can be refused with a clear message before it is allocated, rather
+/// than ending in std::bad_alloc (or the kernel's OOM killer) later.
 #pragma once
 
 #include <sys/resource.h>
@@ -13,8 +14,8 @@
 
 namespace shallow {
 
-// The smaller of the machine's physical memory and the process's
-// address-space and data limits (ulimit -v, ulimit -d).
+/// The smaller of the machine's physical memory and the process's
+/// address-space and data limits (ulimit -v, ulimit -d).
 inline double available_memory_bytes() {
   double bytes = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));
   for (const int resource : {RLIMIT_AS, RLIMIT_DATA}) {
@@ -25,7 +26,7 @@ inline double available_memory_bytes() {
   return bytes;
 }
 
-// "1.5 GB", "320 MB", "12 KB": for messages.
+/// "1.5 GB", "320 MB", "12 KB": for messages.
 inline std::string format_bytes(double bytes) {
   const char* units[] = {"bytes", "KB", "MB", "GB", "TB", "PB", "EB"};
   int u = 0;

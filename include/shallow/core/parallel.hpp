@@ -1,6 +1,7 @@
-// Thread control. shallow parallelises over the images of a batch with its
-// own OpenMP regions; Eigen's GEMMs inside those regions see an active team
-// and stay single-threaded, so the two never oversubscribe the cores.
+/// \file
+/// Thread control. shallow parallelises over the images of a batch with its
+/// own OpenMP regions; Eigen's GEMMs inside those regions see an active team
+/// and stay single-threaded, so the two never oversubscribe the cores.
 #pragma once
 
 #ifdef _OPENMP
@@ -42,9 +43,9 @@ inline int team_size() {
 #endif
 }
 
-// The contiguous share [begin, end) of n items that thread `tid` of `team`
-// takes. A fixed split keeps per-thread partial sums, and so results,
-// bitwise reproducible at a given thread count.
+/// The contiguous share [begin, end) of n items that thread `tid` of `team`
+/// takes. A fixed split keeps per-thread partial sums, and so results,
+/// bitwise reproducible at a given thread count.
 inline Range share(Index n, int tid, int team) {
   return {n * tid / team, n * (tid + 1) / team};
 }

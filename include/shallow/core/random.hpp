@@ -1,6 +1,7 @@
-// A small, portable random number generator. The standard library's
-// distributions differ between implementations; this one gives the same stream
-// on every platform, so a seed reproduces a run anywhere.
+/// \file
+/// A small, portable random number generator. The standard library's
+/// distributions differ between implementations; this one gives the same stream
+/// on every platform, so a seed reproduces a run anywhere.
 #pragma once
 
 #include <cmath>
@@ -8,7 +9,7 @@
 
 namespace shallow {
 
-// xoshiro256** seeded through splitmix64 (Blackman & Vigna).
+/// xoshiro256** seeded through splitmix64 (Blackman & Vigna).
 class Rng {
  public:
   explicit Rng(std::uint64_t seed = 0x5eed) { this->seed(seed); }
@@ -35,11 +36,11 @@ class Rng {
     return result;
   }
 
-  // Uniform in [0, 1) with 53 random bits.
+  /// Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
 
-  // Uniform integer in [0, n), without modulo bias (rejects the short tail).
+  /// Uniform integer in [0, n), without modulo bias (rejects the short tail).
   std::uint64_t below(std::uint64_t n) {
     if (n == 0) return 0;
     const std::uint64_t tail = (0 - n) % n;  // 2^64 mod n
@@ -49,15 +50,15 @@ class Rng {
     }
   }
 
-  // Standard normal by Box-Muller; no cached second value, so the stream
-  // position depends only on the number of calls.
+  /// Standard normal by Box-Muller; no cached second value, so the stream
+  /// position depends only on the number of calls.
   double normal() {
     const double u1 = 1.0 - uniform();  // (0, 1], safe for log
     const double u2 = uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
 
-  // The whole state, so training can checkpoint and resume a stream exactly.
+  /// The whole state, so training can checkpoint and resume a stream exactly.
   struct State {
     std::uint64_t s[4];
   };
@@ -71,9 +72,9 @@ class Rng {
   std::uint64_t s_[4];
 };
 
-// A seed for an independent stream `stream` of a run seeded with `seed`
-// (an epoch's shuffle, a batch's augmentation): equal inputs, equal output,
-// and nearby inputs give unrelated streams.
+/// A seed for an independent stream `stream` of a run seeded with `seed`
+/// (an epoch's shuffle, a batch's augmentation): equal inputs, equal output,
+/// and nearby inputs give unrelated streams.
 inline std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream) {
   std::uint64_t z = seed ^ (stream * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;

@@ -1,6 +1,7 @@
-// CIFAR-10, binary version: files of 3,073-byte records, each one label byte
-// (0-9) and 3,072 pixel bytes (the red 32x32 plane, then green, then blue,
-// row-major) — already NCHW. A file may hold any whole number of records.
+/// \file
+/// CIFAR-10, binary version: files of 3,073-byte records, each one label byte
+/// (0-9) and 3,072 pixel bytes (the red 32x32 plane, then green, then blue,
+/// row-major) — already NCHW. A file may hold any whole number of records.
 #pragma once
 
 #include <string>
@@ -14,8 +15,8 @@ namespace shallow {
 
 inline constexpr Index cifar10_image_bytes = 3 * 32 * 32;
 inline constexpr Index cifar10_record_bytes = 1 + cifar10_image_bytes;
-// A batch file of the official set holds 10,000 records; more is refused,
-// so a small gzip bomb cannot expand into gigabytes.
+/// A batch file of the official set holds 10,000 records; more is refused,
+/// so a small gzip bomb cannot expand into gigabytes.
 inline constexpr Index cifar10_max_batch_records = 10000;
 inline constexpr std::size_t cifar10_max_batch_bytes = std::size_t(cifar10_max_batch_records * cifar10_record_bytes);
 
@@ -25,8 +26,8 @@ inline const std::vector<std::string>& cifar10_classes() {
   return names;
 }
 
-// Appends the records of one batch file's contents (raw or gzip) to d;
-// `path` names the file in errors.
+/// Appends the records of one batch file's contents (raw or gzip) to d;
+/// `path` names the file in errors.
 inline void append_cifar10_records(Bytes bytes, const std::string& path, Dataset& d) {
   const bool gz = is_gzip(bytes);
   if (gz) bytes = gunzip(bytes, path, cifar10_max_batch_bytes + 1);
@@ -56,7 +57,7 @@ inline void append_cifar10_batch(const std::string& path, Dataset& d) {
   append_cifar10_records(read_file(path, cifar10_max_batch_bytes + 1), path, d);
 }
 
-// CIFAR-10 from batch files read in the order given.
+/// CIFAR-10 from batch files read in the order given.
 inline Dataset read_cifar10(const std::vector<std::string>& paths) {
   Dataset d;
   d.shape = {3, 32, 32};
@@ -69,8 +70,8 @@ inline Dataset read_cifar10(const std::vector<std::string>& paths) {
   return d;
 }
 
-// The training split (data_batch_1..5.bin, 50,000 images) or the test split
-// (test_batch.bin) from dir; each file may also be .gz.
+/// The training split (data_batch_1..5.bin, 50,000 images) or the test split
+/// (test_batch.bin) from dir; each file may also be .gz.
 inline Dataset load_cifar10(const std::string& dir, bool train) {
   std::vector<std::string> paths;
   if (train) {

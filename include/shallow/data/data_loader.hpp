@@ -1,11 +1,12 @@
-// Batches from a Dataset: a seeded shuffle per epoch, pixels scaled to
-// [0, 1] and normalised per channel, optional augmentation (random crop
-// after zero-padding, horizontal flip, in torchvision's order), and optional
-// preparation of the next batch on a background thread.
-//
-// Everything random is a function of (seed, epoch, batch index) alone, so a
-// resumed run sees the same batches as an uninterrupted one, and prefetching
-// changes nothing but timing.
+/// \file
+/// Batches from a Dataset: a seeded shuffle per epoch, pixels scaled to
+/// [0, 1] and normalised per channel, optional augmentation (random crop
+/// after zero-padding, horizontal flip, in torchvision's order), and optional
+/// preparation of the next batch on a background thread.
+///
+/// Everything random is a function of (seed, epoch, batch index) alone, so a
+/// resumed run sees the same batches as an uninterrupted one, and prefetching
+/// changes nothing but timing.
 #pragma once
 
 #include <algorithm>
@@ -36,7 +37,7 @@ struct LoaderOptions {
   bool prefetch = false;          // prepare the next batch on a background thread
 };
 
-// Images N x C x H x W and their labels; size == N.
+/// Images N x C x H x W and their labels; size == N.
 template <class T = float>
 struct Batch {
   Tensor4<T> x;
@@ -74,8 +75,8 @@ class DataLoader {
   const Dataset& dataset() const { return data_; }
   const LoaderOptions& options() const { return o_; }
 
-  // Rewinds to the first batch of `epoch`, whose order (when shuffling) and
-  // augmentation depend only on the seed and the epoch.
+  /// Rewinds to the first batch of `epoch`, whose order (when shuffling) and
+  /// augmentation depend only on the seed and the epoch.
   void start_epoch(int epoch) {
     wait_idle();
     epoch_ = epoch;
@@ -88,8 +89,8 @@ class DataLoader {
     if (o_.prefetch && batches() > 0) request(0);
   }
 
-  // The next batch of the epoch into b (its buffers are reused); false
-  // when the epoch is over.
+  /// The next batch of the epoch into b (its buffers are reused); false
+  /// when the epoch is over.
   bool next(Batch<T>& b) {
     if (next_ >= batches()) return false;
     if (o_.prefetch) {
@@ -105,8 +106,8 @@ class DataLoader {
     return true;
   }
 
-  // The order of the current epoch: order()[k] is the dataset index of its
-  // k-th image.
+  /// The order of the current epoch: order()[k] is the dataset index of its
+  /// k-th image.
   const std::vector<Index>& order() const { return order_; }
 
  private:

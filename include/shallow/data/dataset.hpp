@@ -1,7 +1,8 @@
-// A labelled image dataset held in memory as the 8-bit pixels it was
-// stored with: N images, contiguous NCHW, and one label per image. Loaders
-// (mnist.hpp, cifar10.hpp, image_folder.hpp) fill it; DataLoader turns it
-// into float batches normalised by a Normalize (normalize.hpp).
+/// \file
+/// A labelled image dataset held in memory as the 8-bit pixels it was
+/// stored with: N images, contiguous NCHW, and one label per image. Loaders
+/// (mnist.hpp, cifar10.hpp, image_folder.hpp) fill it; DataLoader turns it
+/// into float batches normalised by a Normalize (normalize.hpp).
 #pragma once
 
 #include <algorithm>
@@ -25,7 +26,7 @@ struct Dataset {
   Index size() const { return Index(labels.size()); }
   const std::uint8_t* image(Index i) const { return images.data() + i * shape.size(); }
 
-  // Images [begin, end) as a dataset of their own.
+  /// Images [begin, end) as a dataset of their own.
   Dataset slice(Index begin, Index end) const {
     SHALLOW_CHECK(0 <= begin && begin <= end && end <= size(), ConfigError,
                   source + ": cannot take images [" + std::to_string(begin) + ", " + std::to_string(end) + ") of " +
@@ -42,7 +43,7 @@ struct Dataset {
   Dataset take(Index n) const { return slice(0, std::min(n, size())); }
 };
 
-// Labels 0..n-1 as their decimal names, for datasets that carry none.
+/// Labels 0..n-1 as their decimal names, for datasets that carry none.
 inline std::vector<std::string> numbered_classes(int n) {
   std::vector<std::string> names;
   for (int i = 0; i < n; ++i) names.push_back(std::to_string(i));

@@ -1,11 +1,12 @@
-// Files in and out: the whole of a regular file (its size checked before
-// anything is read), transparently gunzipped when it starts with the gzip
-// magic; atomic replacement (temporary file, fsync, rename) so a crash
-// leaves the old contents or the new ones, never a mix; and an exclusive
-// lock on an output, so two processes never write one file.
-//
-// Every fault is an IoError (cannot open, read, write, lock) or a
-// FormatError (too large, corrupt or truncated gzip data) naming the file.
+/// \file
+/// Files in and out: the whole of a regular file (its size checked before
+/// anything is read), transparently gunzipped when it starts with the gzip
+/// magic; atomic replacement (temporary file, fsync, rename) so a crash
+/// leaves the old contents or the new ones, never a mix; and an exclusive
+/// lock on an output, so two processes never write one file.
+///
+/// Every fault is an IoError (cannot open, read, write, lock) or a
+/// FormatError (too large, corrupt or truncated gzip data) naming the file.
 #pragma once
 
 #include <fcntl.h>
@@ -51,14 +52,14 @@ inline void sync_parent_directory(const std::string& path) {
 
 }  // namespace detail
 
-// The largest file read_file takes by default: no dataset file, image or
-// checkpoint this library reads comes near it, and a refusal must not need
-// the memory the file claims.
+/// The largest file read_file takes by default: no dataset file, image or
+/// checkpoint this library reads comes near it, and a refusal must not need
+/// the memory the file claims.
 inline constexpr std::uint64_t max_file_bytes = std::uint64_t(1) << 30;
 
-// The whole of a regular file of at most max_bytes. Directories, FIFOs and
-// devices are refused before reading, so a wrong path cannot block or stream
-// without end; so is a larger file, before any of it is allocated.
+/// The whole of a regular file of at most max_bytes. Directories, FIFOs and
+/// devices are refused before reading, so a wrong path cannot block or stream
+/// without end; so is a larger file, before any of it is allocated.
 inline Bytes read_file(const std::string& path, std::uint64_t max_bytes = max_file_bytes) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -86,10 +87,10 @@ inline Bytes read_file(const std::string& path, std::uint64_t max_bytes = max_fi
 
 inline bool is_gzip(const Bytes& bytes) { return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b; }
 
-// Inflates a gzip stream (one or more members), stopping after `limit`
-// bytes of output. The output grows as it is produced, so memory follows the
-// data actually present (deflate expands at most about 1032:1), never a
-// size claimed by a header.
+/// Inflates a gzip stream (one or more members), stopping after `limit`
+/// bytes of output. The output grows as it is produced, so memory follows the
+/// data actually present (deflate expands at most about 1032:1), never a
+/// size claimed by a header.
 inline Bytes gunzip(const Bytes& packed, const std::string& path,
                     std::size_t limit = std::numeric_limits<std::size_t>::max()) {
   z_stream z{};
@@ -129,7 +130,7 @@ inline Bytes gunzip(const Bytes& packed, const std::string& path,
   return out;
 }
 
-// The file dir/stem, or dir/stem.gz when only that exists.
+/// The file dir/stem, or dir/stem.gz when only that exists.
 inline std::string find_data_file(const std::string& dir, const std::string& stem) {
   namespace fs = std::filesystem;
   const fs::path raw = fs::path(dir) / stem, gz = fs::path(dir) / (stem + ".gz");
@@ -148,9 +149,9 @@ inline std::string find_data_file(const std::string& dir, const std::string& ste
   throw IoError(raw.string(), "not found (nor " + gz.filename().string() + ")");
 }
 
-// Writes bytes to path + ".tmp.<pid>", syncs them and renames the file over
-// path, so path holds its old contents or the new ones, never a mix, even
-// after a crash. On failure the temporary file is removed and IoError thrown.
+/// Writes bytes to path + ".tmp.<pid>", syncs them and renames the file over
+/// path, so path holds its old contents or the new ones, never a mix, even
+/// after a crash. On failure the temporary file is removed and IoError thrown.
 inline void write_file_atomically(const std::string& path, const std::string& bytes) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -179,10 +180,10 @@ inline void write_file_atomically(const std::string& path, const std::string& by
   detail::sync_parent_directory(path);
 }
 
-// IoError unless path can be written as a file: an existing path must be a
-// regular file (writing would otherwise replace a device or a directory),
-// and its directory must exist and be writable. Lets a tool refuse a bad
-// output path before it computes anything.
+/// IoError unless path can be written as a file: an existing path must be a
+/// regular file (writing would otherwise replace a device or a directory),
+/// and its directory must exist and be writable. Lets a tool refuse a bad
+/// output path before it computes anything.
 inline void check_writable(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
@@ -197,7 +198,7 @@ inline void check_writable(const std::string& path) {
     throw IoError(path, "cannot be written: directory " + dir + ": " + detail::errno_text(errno));
 }
 
-// Whether two paths name the same file (existing or not).
+/// Whether two paths name the same file (existing or not).
 inline bool same_file(const std::string& a, const std::string& b) {
   std::error_code ea, eb;
   namespace fs = std::filesystem;
@@ -205,12 +206,12 @@ inline bool same_file(const std::string& a, const std::string& b) {
   return !ea && !eb && ca == cb;
 }
 
-// An exclusive lock on writing `path`, held while the object lives: a
-// second process asking for the same path gets an IoError naming the
-// holder. The lock is taken on path + ".lock" (the output itself is
-// replaced by rename, which a lock on it would not survive); that file is
-// removed when the lock is released normally, and a lock left by a killed
-// process is free again, as the kernel drops it with the process.
+/// An exclusive lock on writing `path`, held while the object lives: a
+/// second process asking for the same path gets an IoError naming the
+/// holder. The lock is taken on path + ".lock" (the output itself is
+/// replaced by rename, which a lock on it would not survive); that file is
+/// removed when the lock is released normally, and a lock left by a killed
+/// process is free again, as the kernel drops it with the process.
 class OutputLock {
  public:
   explicit OutputLock(const std::string& path) : lock_path_(path + ".lock") {

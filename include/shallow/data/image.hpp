@@ -1,7 +1,8 @@
-// Images from files (PNG, JPEG, BMP, GIF, TGA, PNM via stb_image), converted
-// to a channel count (1 grey, 3 RGB) and resized bilinearly to a fixed
-// height x width, as planar (C x H x W) bytes. Sizes are checked before stb
-// allocates anything for them.
+/// \file
+/// Images from files (PNG, JPEG, BMP, GIF, TGA, PNM via stb_image), converted
+/// to a channel count (1 grey, 3 RGB) and resized bilinearly to a fixed
+/// height x width, as planar (C x H x W) bytes. Sizes are checked before stb
+/// allocates anything for them.
 #pragma once
 
 #include <algorithm>
@@ -20,8 +21,8 @@
 
 namespace shallow {
 
-// Larger images are refused before decoding: 2^26 pixels (8192 x 8192),
-// and image files of more than 256 MB before reading.
+/// Larger images are refused before decoding: 2^26 pixels (8192 x 8192),
+/// and image files of more than 256 MB before reading.
 inline constexpr std::int64_t max_image_pixels = std::int64_t(1) << 26;
 inline constexpr std::uint64_t max_image_file_bytes = std::uint64_t(1) << 28;
 
@@ -58,9 +59,9 @@ inline void resize_bilinear(const std::uint8_t* src, Index channels, Index sh, I
 
 }  // namespace detail
 
-// The image at path as channels x height x width bytes (planar), converted
-// and resized. FormatError when the file is not a readable image.
-// decode_image does the same for a file's bytes already in memory.
+/// The image at path as channels x height x width bytes (planar), converted
+/// and resized. FormatError when the file is not a readable image.
+/// decode_image does the same for a file's bytes already in memory.
 inline std::vector<std::uint8_t> decode_image(const Bytes& bytes, const std::string& path, Index channels,
                                               Index height, Index width) {
   SHALLOW_CHECK(channels == 1 || channels == 3, ConfigError,

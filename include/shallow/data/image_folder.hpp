@@ -1,10 +1,11 @@
-// A dataset from a folder with one subfolder per class:
-//
-//   root/cat/001.png, root/cat/002.jpg, root/dog/a.bmp, ...
-//
-// Classes are the subfolder names in sorted order; each image is converted
-// to the requested channel count (1 grey, 3 RGB) and resized bilinearly to a
-// fixed height x width, so a dataset's images share one shape.
+/// \file
+/// A dataset from a folder with one subfolder per class:
+///
+///   root/cat/001.png, root/cat/002.jpg, root/dog/a.bmp, ...
+///
+/// Classes are the subfolder names in sorted order; each image is converted
+/// to the requested channel count (1 grey, 3 RGB) and resized bilinearly to a
+/// fixed height x width, so a dataset's images share one shape.
 #pragma once
 
 #include <algorithm>
@@ -34,12 +35,12 @@ inline bool has_image_extension(const std::filesystem::path& p) {
 
 }  // namespace detail
 
-// Every image under root/<class>/ as one dataset. With class_names given
-// (a validation folder read with the training set's classes), labels follow
-// that list and a subfolder not in it is an error. Class names must be
-// printable (they are written one a line into checkpoints), and the
-// decoded images must fit in max_bytes (default: half the memory this
-// process may use), both checked before any image is decoded.
+/// Every image under root/\<class\>/ as one dataset. With class_names given
+/// (a validation folder read with the training set's classes), labels follow
+/// that list and a subfolder not in it is an error. Class names must be
+/// printable (they are written one a line into checkpoints), and the
+/// decoded images must fit in max_bytes (default: half the memory this
+/// process may use), both checked before any image is decoded.
 inline Dataset load_image_folder(const std::string& root, Index channels, Index height, Index width,
                                  std::vector<std::string> class_names = {},
                                  double max_bytes = available_memory_bytes() / 2) {

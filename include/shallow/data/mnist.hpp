@@ -1,10 +1,11 @@
-// MNIST and Fashion-MNIST in the IDX format, raw or gzip-compressed.
-//
-// IDX: big-endian u32 magic (2051 for images, 2049 for labels), then one
-// big-endian u32 per dimension (images: count, rows, cols; labels: count),
-// then the unsigned bytes. A file must hold exactly the bytes its header
-// declares; the declared size is checked against the data actually present
-// before anything of that size is allocated.
+/// \file
+/// MNIST and Fashion-MNIST in the IDX format, raw or gzip-compressed.
+///
+/// IDX: big-endian u32 magic (2051 for images, 2049 for labels), then one
+/// big-endian u32 per dimension (images: count, rows, cols; labels: count),
+/// then the unsigned bytes. A file must hold exactly the bytes its header
+/// declares; the declared size is checked against the data actually present
+/// before anything of that size is allocated.
 #pragma once
 
 #include <cstdint>
@@ -73,9 +74,9 @@ inline IdxFile parse_idx(Bytes packed, const std::string& path, std::uint32_t ma
 
 }  // namespace detail
 
-// Images of an IDX3 file as a dataset without labels (labels come from the
-// companion file): count x 1 x rows x cols. parse_ takes the file's bytes,
-// read_ its path.
+/// Images of an IDX3 file as a dataset without labels (labels come from the
+/// companion file): count x 1 x rows x cols. parse_ takes the file's bytes,
+/// read_ its path.
 inline Dataset parse_idx_images(Bytes bytes, const std::string& path) {
   detail::IdxFile f = detail::parse_idx(std::move(bytes), path, idx_images_magic, 3);
   if (f.dims[1] == 0 || f.dims[2] == 0) throw FormatError(path, "images of size 0");
@@ -88,7 +89,7 @@ inline Dataset parse_idx_images(Bytes bytes, const std::string& path) {
 
 inline Dataset read_idx_images(const std::string& path) { return parse_idx_images(read_file(path), path); }
 
-// Labels of an IDX1 file; each must be below `classes`.
+/// Labels of an IDX1 file; each must be below `classes`.
 inline std::vector<int> parse_idx_labels(Bytes bytes, const std::string& path, int classes) {
   const detail::IdxFile f = detail::parse_idx(std::move(bytes), path, idx_labels_magic, 1);
   std::vector<int> labels(f.bytes.begin() + std::ptrdiff_t(f.header_size), f.bytes.end());
@@ -103,7 +104,7 @@ inline std::vector<int> read_idx_labels(const std::string& path, int classes) {
   return parse_idx_labels(read_file(path), path, classes);
 }
 
-// An images file and its labels file as one dataset.
+/// An images file and its labels file as one dataset.
 inline Dataset read_idx_dataset(const std::string& images_path, const std::string& labels_path,
                                 std::vector<std::string> class_names) {
   Dataset d = read_idx_images(images_path);
@@ -123,9 +124,9 @@ inline const std::vector<std::string>& fashion_mnist_classes() {
   return names;
 }
 
-// The training (60,000) or test (10,000) split of MNIST, or of
-// Fashion-MNIST with its class names, from the standard file names in dir
-// (train-images-idx3-ubyte, ...; each raw or .gz).
+/// The training (60,000) or test (10,000) split of MNIST, or of
+/// Fashion-MNIST with its class names, from the standard file names in dir
+/// (train-images-idx3-ubyte, ...; each raw or .gz).
 inline Dataset load_mnist(const std::string& dir, bool train, bool fashion = false) {
   const std::string prefix = train ? "train" : "t10k";
   const std::string images = find_data_file(dir, prefix + "-images-idx3-ubyte");

@@ -1,7 +1,8 @@
-// Pixel normalisation: 8-bit pixels scaled to [0, 1], then per channel
-// (v - mean) / stddev. The one place that turns stored pixels into network
-// inputs, for training batches (DataLoader) and for prediction alike, so
-// both see bitwise the same values.
+/// \file
+/// Pixel normalisation: 8-bit pixels scaled to [0, 1], then per channel
+/// (v - mean) / stddev. The one place that turns stored pixels into network
+/// inputs, for training batches (DataLoader) and for prediction alike, so
+/// both see bitwise the same values.
 #pragma once
 
 #include <cmath>
@@ -19,10 +20,10 @@ namespace shallow {
 
 class Normalize {
  public:
-  // No normalisation: mean 0 and stddev 1 for however many channels.
+  /// No normalisation: mean 0 and stddev 1 for however many channels.
   Normalize() = default;
-  // ConfigError unless both have one finite value per channel and every
-  // stddev is positive (a zero would turn every pixel into an infinity).
+  /// ConfigError unless both have one finite value per channel and every
+  /// stddev is positive (a zero would turn every pixel into an infinity).
   Normalize(std::vector<double> mean, std::vector<double> stddev) : mean_(std::move(mean)), sd_(std::move(stddev)) {
     SHALLOW_CHECK(mean_.size() == sd_.size() && !mean_.empty(), ConfigError,
                   "Normalize: need one mean and one stddev per channel, got " + std::to_string(mean_.size()) +
@@ -33,8 +34,8 @@ class Normalize {
                         " and stddev " + format_number(sd_[c]) + "; need finite values and stddev > 0");
   }
 
-  // The mean and standard deviation of every channel of `data`, from one
-  // histogram per channel (a constant channel gets stddev 1).
+  /// The mean and standard deviation of every channel of `data`, from one
+  /// histogram per channel (a constant channel gets stddev 1).
   static Normalize fit(const Dataset& data) {
     const Shape& shape = data.shape;
     std::vector<double> mean(std::size_t(shape.c), 0.0), sd(std::size_t(shape.c), 1.0);
@@ -63,23 +64,23 @@ class Normalize {
   }
 
   bool identity() const { return mean_.empty(); }
-  // 0 for the identity, which fits any channel count.
+  /// 0 for the identity, which fits any channel count.
   Index channels() const { return Index(mean_.size()); }
   const std::vector<double>& mean() const { return mean_; }
   const std::vector<double>& stddev() const { return sd_; }
 
-  // Channel c's pixel value v maps to T(v * scale(c)) + T(shift(c)).
+  /// Channel c's pixel value v maps to T(v * scale(c)) + T(shift(c)).
   double scale(Index c) const { return 1.0 / (255.0 * (identity() ? 1.0 : sd_[std::size_t(c)])); }
   double shift(Index c) const { return identity() ? 0.0 : -mean_[std::size_t(c)] / sd_[std::size_t(c)]; }
 
-  // ShapeError unless this normalises images of `channels` channels.
+  /// ShapeError unless this normalises images of `channels` channels.
   void check_channels(Index channels) const {
     SHALLOW_CHECK(identity() || this->channels() == channels, ShapeError,
                   "Normalize: has " + std::to_string(this->channels()) + " channels, the images " +
                       std::to_string(channels));
   }
 
-  // One image of shape s (planar bytes) into s.size() values.
+  /// One image of shape s (planar bytes) into s.size() values.
   template <class T>
   void apply(const std::uint8_t* image, const Shape& s, T* out) const {
     check_channels(s.c);

@@ -1,5 +1,6 @@
-// Which convolution algorithm takes a geometry, and the factory that makes
-// one. Conv2d asks here when its options leave the choice to the library.
+/// \file
+/// Which convolution algorithm takes a geometry, and the factory that makes
+/// one. Conv2d asks here when its options leave the choice to the library.
 #pragma once
 
 #include <algorithm>
@@ -12,11 +13,11 @@
 
 namespace shallow {
 
-// Every algorithm a convolution can be forced to (all but automatic).
+/// Every algorithm a convolution can be forced to (all but automatic).
 inline constexpr ConvAlgorithm conv_algorithms[] = {ConvAlgorithm::im2col, ConvAlgorithm::planes,
                                                     ConvAlgorithm::winograd};
 
-// Whether `a` can compute geometry g (automatic: always).
+/// Whether `a` can compute geometry g (automatic: always).
 inline bool conv_accepts(ConvAlgorithm a, const ConvGeometry& g) {
   switch (a) {
     case ConvAlgorithm::automatic: return true;
@@ -27,12 +28,12 @@ inline bool conv_accepts(ConvAlgorithm a, const ConvGeometry& g) {
   return false;
 }
 
-// The library's choice for g: Winograd for the 3x3 'same' convolutions it
-// takes with at least 8 channels in and out, and 12 on one side or images of
-// at most 16x16 (its step 1.15-9x faster than planes' there; elsewhere up to
-// 2.9x slower or within 20%: 40 shapes, batch 64, 1 thread); else the plane
-// kernels for every stride-1 'same' convolution they take (faster than
-// im2col + GEMM on every such shape measured), im2col + GEMM for the rest.
+/// The library's choice for g: Winograd for the 3x3 'same' convolutions it
+/// takes with at least 8 channels in and out, and 12 on one side or images of
+/// at most 16x16 (its step 1.15-9x faster than planes' there; elsewhere up to
+/// 2.9x slower or within 20%: 40 shapes, batch 64, 1 thread); else the plane
+/// kernels for every stride-1 'same' convolution they take (faster than
+/// im2col + GEMM on every such shape measured), im2col + GEMM for the rest.
 inline ConvAlgorithm choose_conv_algorithm(const ConvGeometry& g) {
   const Index narrow = std::min(g.channels, g.out_channels), wide = std::max(g.channels, g.out_channels);
   if (WinogradConv<float>::accepts(g) && narrow >= 8 && (wide >= 12 || g.height * g.width <= 256))

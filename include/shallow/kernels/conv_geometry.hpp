@@ -1,6 +1,7 @@
-// The geometry of one convolution problem: sizes of one input sample, the
-// kernel, stride and padding, and what follows from them. Every convolution
-// algorithm is prepared for, and accepts or refuses, a geometry.
+/// \file
+/// The geometry of one convolution problem: sizes of one input sample, the
+/// kernel, stride and padding, and what follows from them. Every convolution
+/// algorithm is prepared for, and accepts or refuses, a geometry.
 #pragma once
 
 #include <algorithm>
@@ -11,8 +12,8 @@
 
 namespace shallow {
 
-// Padding that keeps out = ceil(in / stride); for an even kernel the extra
-// row/column goes to the bottom/right, as in PyTorch and TensorFlow.
+/// Padding that keeps out = ceil(in / stride); for an even kernel the extra
+/// row/column goes to the bottom/right, as in PyTorch and TensorFlow.
 inline constexpr Index same_padding = -1;
 
 struct ConvGeometry {
@@ -26,11 +27,11 @@ struct ConvGeometry {
   Index cols() const { return out_h * out_w; }
   Index in_size() const { return channels * height * width; }
   Index out_size() const { return out_channels * out_h * out_w; }
-  // 1x1, stride 1, no padding: the image itself is already its col matrix.
+  /// 1x1, stride 1, no padding: the image itself is already its col matrix.
   bool pointwise() const { return kernel == 1 && stride == 1 && pad_top == 0 && pad_left == 0; }
-  // Stride 1 and the output as large as the input ('same' padding).
+  /// Stride 1 and the output as large as the input ('same' padding).
   bool keeps_size() const { return stride == 1 && out_h == height && out_w == width; }
-  // Multiply-adds of one image's forward pass, as a direct convolution does them.
+  /// Multiply-adds of one image's forward pass, as a direct convolution does them.
   double macs() const { return double(out_size()) * double(rows()); }
 
   bool operator==(const ConvGeometry& o) const {
@@ -47,9 +48,9 @@ inline std::string to_string(const ConvGeometry& g) {
          std::to_string(g.pad_top) + "," + std::to_string(g.pad_left);
 }
 
-// The geometry of a convolution of `channels` -> `out_channels` over
-// height x width images; padding >= 0 or same_padding. ShapeError when the
-// padded input is smaller than the kernel.
+/// The geometry of a convolution of `channels` -> `out_channels` over
+/// height x width images; padding >= 0 or same_padding. ShapeError when the
+/// padded input is smaller than the kernel.
 inline ConvGeometry conv_geometry(Index channels, Index out_channels, Index kernel, Index stride, Index padding,
                                   Index height, Index width) {
   ConvGeometry g;

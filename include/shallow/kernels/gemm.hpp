@@ -1,12 +1,13 @@
-// Matrix products that keep their packing buffers between calls.
-//
-// Eigen's operator* packs both operands into cache-sized blocks before it
-// multiplies; once a block passes EIGEN_STACK_ALLOCATION_LIMIT (128 KB) it
-// allocates the buffer on the heap, on every product. The im2col path of
-// Conv2d multiplies once per image and pass, so a strided convolution made an
-// allocation per image. Gemm runs the same Eigen kernel
-// (internal::general_matrix_matrix_product, Eigen 3.4) with buffers it owns,
-// sized on the first call and again only when the shape changes.
+/// \file
+/// Matrix products that keep their packing buffers between calls.
+///
+/// Eigen's operator* packs both operands into cache-sized blocks before it
+/// multiplies; once a block passes EIGEN_STACK_ALLOCATION_LIMIT (128 KB) it
+/// allocates the buffer on the heap, on every product. The im2col path of
+/// Conv2d multiplies once per image and pass, so a strided convolution made an
+/// allocation per image. Gemm runs the same Eigen kernel
+/// (internal::general_matrix_matrix_product, Eigen 3.4) with buffers it owns,
+/// sized on the first call and again only when the shape changes.
 #pragma once
 
 #include <memory>
@@ -20,7 +21,7 @@ template <class T>
 class Gemm {
  public:
   Gemm() = default;
-  // A copy starts with no buffers of its own.
+  /// A copy starts with no buffers of its own.
   Gemm(const Gemm&) {}
   Gemm& operator=(const Gemm&) {
     blocking_.reset();
@@ -29,8 +30,8 @@ class Gemm {
   Gemm(Gemm&&) noexcept = default;
   Gemm& operator=(Gemm&&) noexcept = default;
 
-  // c += a * b. c is row-major; a and b are row-major matrices or maps, or
-  // their .transpose(). Sizes must agree (checked in debug builds by Eigen).
+  /// c += a * b. c is row-major; a and b are row-major matrices or maps, or
+  /// their .transpose(). Sizes must agree (checked in debug builds by Eigen).
   template <class A, class B, class C>
   void add(const A& a, const B& b, C&& c) {
     using Dst = std::remove_reference_t<C>;

@@ -1,8 +1,9 @@
-// im2col and its adjoint col2im: the data movement that turns a convolution
-// into one matrix product. For one image (C x H x W) and a k x k kernel, col
-// is a (C*k*k) x (out_h*out_w) row-major matrix whose row (c, ky, kx) holds,
-// for every output pixel, the input value that the kernel tap (ky, kx) of
-// channel c sees there (0 in the padding).
+/// \file
+/// im2col and its adjoint col2im: the data movement that turns a convolution
+/// into one matrix product. For one image (C x H x W) and a k x k kernel, col
+/// is a (C*k*k) x (out_h*out_w) row-major matrix whose row (c, ky, kx) holds,
+/// for every output pixel, the input value that the kernel tap (ky, kx) of
+/// channel c sees there (0 in the padding).
 #pragma once
 
 #include <algorithm>
@@ -51,8 +52,8 @@ void im2col(const ConvGeometry& g, const T* x, T* col) {
       }
 }
 
-// The adjoint of im2col: ADDS each col entry back onto the input pixel it was
-// copied from. The caller zeroes x first.
+/// The adjoint of im2col: ADDS each col entry back onto the input pixel it was
+/// copied from. The caller zeroes x first.
 template <class T>
 void col2im(const ConvGeometry& g, const T* col, T* x) {
   const Index s = g.stride;

@@ -1,13 +1,14 @@
-// The general convolution: im2col + GEMM per image, for any kernel, stride
-// and padding. With col = im2col(x_i) ((C k k) x (out_h out_w), im2col.hpp):
-//
-//   forward           y_i   = W col + b
-//   backward-weights  dW   += dy_i col^T,  db += rowsum(dy_i)
-//   backward-data     dx_i  = col2im(W^T dy_i)
-//
-// The products run Eigen's GEMM kernel through Gemm (gemm.hpp), which keeps
-// its packing buffers per thread. A 1x1, stride-1, unpadded convolution
-// skips im2col: the image already is its col matrix.
+/// \file
+/// The general convolution: im2col + GEMM per image, for any kernel, stride
+/// and padding. With col = im2col(x_i) ((C k k) x (out_h out_w), im2col.hpp):
+///
+///   forward           y_i   = W col + b
+///   backward-weights  dW   += dy_i col^T,  db += rowsum(dy_i)
+///   backward-data     dx_i  = col2im(W^T dy_i)
+///
+/// The products run Eigen's GEMM kernel through Gemm (gemm.hpp), which keeps
+/// its packing buffers per thread. A 1x1, stride-1, unpadded convolution
+/// skips im2col: the image already is its col matrix.
 #pragma once
 
 #include <algorithm>

@@ -1,16 +1,17 @@
-// Stride-1 convolutions that keep the image size, on padded planes
-// (planes.hpp): per image, x is copied once into zero-padded channel planes
-// and register-tiled kernels read every kernel tap as a shifted run of those
-// planes, so no im2col matrix is built.
-//
-//   forward           y_i  = correlate(W, pad(x_i)) + b
-//   backward-weights  dW  += correlate(pad(dy_i), pad(x_i)),  db += rowsum(dy_i)
-//   backward-data     dx_i = correlate(flip(W)^T, pad(dy_i))
-//
-// The gradient planes are padded by k-1 minus the forward padding, so that
-// correlating them with the flipped, transposed weights gives dx, and their
-// junk columns are zero for the weight gradient. Small images reach the
-// weight-gradient kernel in groups (about grad_positions outputs a call).
+/// \file
+/// Stride-1 convolutions that keep the image size, on padded planes
+/// (planes.hpp): per image, x is copied once into zero-padded channel planes
+/// and register-tiled kernels read every kernel tap as a shifted run of those
+/// planes, so no im2col matrix is built.
+///
+///   forward           y_i  = correlate(W, pad(x_i)) + b
+///   backward-weights  dW  += correlate(pad(dy_i), pad(x_i)),  db += rowsum(dy_i)
+///   backward-data     dx_i = correlate(flip(W)^T, pad(dy_i))
+///
+/// The gradient planes are padded by k-1 minus the forward padding, so that
+/// correlating them with the flipped, transposed weights gives dx, and their
+/// junk columns are zero for the weight gradient. Small images reach the
+/// weight-gradient kernel in groups (about grad_positions outputs a call).
 #pragma once
 
 #include <algorithm>

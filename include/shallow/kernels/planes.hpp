@@ -1,16 +1,17 @@
-// The padded-plane layout and the register-tiled kernels of PlaneConv.
-//
-// Stride-1 convolutions that keep the image size ('same' padding) skip
-// im2col altogether ("implicit im2col"). Each channel is stored once as a
-// zero-padded plane of (height + k-1) x (width + k-1) pixels, flattened with
-// row length wp. Output pixel q = oy*wp + ox then sees kernel tap (ky, kx) at
-// plane position q + ky*wp + kx, so every tap reads one contiguous, shifted
-// run of the plane and a convolution becomes a sum of shifted rows: the
-// im2col matrix is never written, only read in place. Output rows carry k-1
-// junk columns (ox >= width), which copy-out drops. Backward-data is the
-// same correlation of the padded gradient with the flipped, transposed
-// weights; backward-weights correlates the padded input with the padded
-// gradient, whose junk columns are zero.
+/// \file
+/// The padded-plane layout and the register-tiled kernels of PlaneConv.
+///
+/// Stride-1 convolutions that keep the image size ('same' padding) skip
+/// im2col altogether ("implicit im2col"). Each channel is stored once as a
+/// zero-padded plane of (height + k-1) x (width + k-1) pixels, flattened with
+/// row length wp. Output pixel q = oy*wp + ox then sees kernel tap (ky, kx) at
+/// plane position q + ky*wp + kx, so every tap reads one contiguous, shifted
+/// run of the plane and a convolution becomes a sum of shifted rows: the
+/// im2col matrix is never written, only read in place. Output rows carry k-1
+/// junk columns (ox >= width), which copy-out drops. Backward-data is the
+/// same correlation of the padded gradient with the flipped, transposed
+/// weights; backward-weights correlates the padded input with the padded
+/// gradient, whose junk columns are zero.
 #pragma once
 
 #include <algorithm>
@@ -27,9 +28,9 @@ struct PlaneLayout {
   Index span = 0;    // outputs computed per plane: height*wp rounded up to whole tiles
   Index stride = 0;  // distance between planes: span plus the largest tap offset, rounded up
 
-  // The plane position of input pixel (0, 0) when padded by (top, left).
+  /// The plane position of input pixel (0, 0) when padded by (top, left).
   Index origin(Index top, Index left) const { return top * wp + left; }
-  // Position of tap (c, ky, kx) relative to output q in a stack of planes.
+  /// Position of tap (c, ky, kx) relative to output q in a stack of planes.
   Index tap(Index c, Index ky, Index kx) const { return c * stride + ky * wp + kx; }
 };
 
@@ -140,8 +141,8 @@ void correlate_grad(const T* dy, Index dy_stride, Index dy_image, const T* in, I
 
 }  // namespace detail
 
-// The layout for an image of height x width and a k x k kernel, with room
-// for tiles of every kernel below.
+/// The layout for an image of height x width and a k x k kernel, with room
+/// for tiles of every kernel below.
 template <class T>
 PlaneLayout plane_layout(Index kernel, Index height, Index width) {
   constexpr Index L = detail::lanes<T>, tile = detail::out_vectors * L;
@@ -155,9 +156,9 @@ PlaneLayout plane_layout(Index kernel, Index height, Index width) {
   return p;
 }
 
-// Copies `channels` images of height x width into planes padded by (top,
-// left). Only the interior is written: the padding and the slack after each
-// plane stay as they are, zero from allocation.
+/// Copies `channels` images of height x width into planes padded by (top,
+/// left). Only the interior is written: the padding and the slack after each
+/// plane stay as they are, zero from allocation.
 template <class T>
 void to_planes(const PlaneLayout& p, Index channels, Index top, Index left, const T* x, T* planes) {
   for (Index c = 0; c < channels; ++c) {
@@ -166,9 +167,9 @@ void to_planes(const PlaneLayout& p, Index channels, Index top, Index left, cons
   }
 }
 
-// Packs the rows of a row-major (rows x taps) weight matrix in blocks of
-// out_rows, each block tap-major, the order correlate_planes reads them in.
-// `at(r, j)` gives the weight of output row r at tap j.
+/// Packs the rows of a row-major (rows x taps) weight matrix in blocks of
+/// out_rows, each block tap-major, the order correlate_planes reads them in.
+/// `at(r, j)` gives the weight of output row r at tap j.
 template <class T, class At>
 void pack_rows(Index rows, Index taps, At at, T* packed) {
   for (Index r0 = 0; r0 < rows; r0 += detail::out_rows) {
@@ -178,10 +179,10 @@ void pack_rows(Index rows, Index taps, At at, T* packed) {
   }
 }
 
-// y[o] = sum_j w[o][j] * planes[off[j] + q] for all `rows` outputs o, written
-// out through store(o0, r, tile) a block of r <= out_rows output planes at a
-// time (tile holds them at distance p.stride), so the caller drops the junk
-// columns while the block is still in cache.
+/// y[o] = sum_j w[o][j] * planes[off[j] + q] for all `rows` outputs o, written
+/// out through store(o0, r, tile) a block of r <= out_rows output planes at a
+/// time (tile holds them at distance p.stride), so the caller drops the junk
+/// columns while the block is still in cache.
 template <class T, class Store>
 void correlate_planes(const PlaneLayout& p, Index rows, Index taps, const T* packed, const Index* off,
                       const T* planes, T* tile, Store store) {
@@ -194,15 +195,15 @@ void correlate_planes(const PlaneLayout& p, Index rows, Index taps, const T* pac
   }
 }
 
-// dw[o][j] += sum_q dy[o][q] * planes[off[j] + q], the weight gradient of
-// `rows` gradient planes dy, over `images` images stored one after another
-// (dy_image and in_image apart). Each register tile ends in rows x taps sums:
-// with PerLane, dw holds rows x taps packets (lanes<T> values each) that
-// sum_lanes adds up at the end of the batch, since summing the lanes of every
-// tile for every image cost a quarter of this kernel's time; without, dw is
-// the rows x taps matrix itself, for calls over groups of small images, where
-// those sums are rare and the per-lane buffer (16 times larger) would no
-// longer stay in cache.
+/// dw[o][j] += sum_q dy[o][q] * planes[off[j] + q], the weight gradient of
+/// `rows` gradient planes dy, over `images` images stored one after another
+/// (dy_image and in_image apart). Each register tile ends in rows x taps sums:
+/// with PerLane, dw holds rows x taps packets (lanes<T> values each) that
+/// sum_lanes adds up at the end of the batch, since summing the lanes of every
+/// tile for every image cost a quarter of this kernel's time; without, dw is
+/// the rows x taps matrix itself, for calls over groups of small images, where
+/// those sums are rare and the per-lane buffer (16 times larger) would no
+/// longer stay in cache.
 template <class T, bool PerLane>
 void correlate_planes_grad(const PlaneLayout& p, Index rows, Index taps, const T* dy, Index dy_image,
                            const Index* off, const T* planes, Index in_image, Index images, T* dw) {

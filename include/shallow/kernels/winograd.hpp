@@ -1,25 +1,26 @@
-// The building blocks of WinogradConv: Winograd F(4x4, 3x3) transforms, the
-// channel-blocked image layout they read and write, and the register-tiled
-// products of the transformed domain.
-//
-// With the 6x6 input tile d (4x4 outputs and their 3x3 neighbourhood), the
-// 3x3 kernel w and a 4x4 gradient tile dy:
-//
-//   forward           Y  = A^T [ (G w G^T) . (B^T d B) ] A          F(4x4, 3x3)
-//   backward-weights  dW = G^T [ (A dy A^T) . (B^T d B) ] G         F(3x3, 4x4)
-//
-// '.' is the elementwise product over the 36 transformed positions xi; the
-// sums over channels and tiles happen there, as 36 matrix products. The
-// interpolation points are 0, 1, -1, 2, -1/2 and infinity: against Lavin's
-// 0, +-1, +-2, infinity they cut the largest float error 2-3x (forward and
-// weight gradient, 16-128 channels, in a scalar model of both), for 14
-// instead of 12 operations per 6-point input transform.
-//
-// Transforms run on packets whose lanes are channels: rows of an NCHW image
-// are turned, lanes channels at a time, into blocked rows [column][lane]
-// (lanes = the packet size), so the pixels of a tile are whole packets, and
-// each transformed position xi of a tile is one packet of channels, stored
-// at [xi][tile][channel]. The products then read channels as contiguous rows.
+/// \file
+/// The building blocks of WinogradConv: Winograd F(4x4, 3x3) transforms, the
+/// channel-blocked image layout they read and write, and the register-tiled
+/// products of the transformed domain.
+///
+/// With the 6x6 input tile d (4x4 outputs and their 3x3 neighbourhood), the
+/// 3x3 kernel w and a 4x4 gradient tile dy:
+///
+///   forward           Y  = A^T [ (G w G^T) . (B^T d B) ] A          F(4x4, 3x3)
+///   backward-weights  dW = G^T [ (A dy A^T) . (B^T d B) ] G         F(3x3, 4x4)
+///
+/// '.' is the elementwise product over the 36 transformed positions xi; the
+/// sums over channels and tiles happen there, as 36 matrix products. The
+/// interpolation points are 0, 1, -1, 2, -1/2 and infinity: against Lavin's
+/// 0, +-1, +-2, infinity they cut the largest float error 2-3x (forward and
+/// weight gradient, 16-128 channels, in a scalar model of both), for 14
+/// instead of 12 operations per 6-point input transform.
+///
+/// Transforms run on packets whose lanes are channels: rows of an NCHW image
+/// are turned, lanes channels at a time, into blocked rows [column][lane]
+/// (lanes = the packet size), so the pixels of a tile are whole packets, and
+/// each transformed position xi of a tile is one packet of channels, stored
+/// at [xi][tile][channel]. The products then read channels as contiguous rows.
 #pragma once
 
 #include <algorithm>
@@ -34,8 +35,8 @@ namespace winograd {
 
 using detail::Packet;
 
-// The transform matrices: the weight transforms read them, the data
-// transforms below hard-code them.
+/// The transform matrices: the weight transforms read them, the data
+/// transforms below hard-code them.
 inline constexpr double AT[4][6] = {{1, 1, 1, 1, 1, 0},
                                     {0, 1, -1, 2, -0.5, 0},
                                     {0, 1, 1, 4, 0.25, 0},
@@ -58,7 +59,7 @@ EIGEN_STRONG_INLINE P constant(double v) {
   return Eigen::internal::pset1<P>(typename Eigen::internal::unpacket_traits<P>::type(v));
 }
 
-// r = B^T d for 6 packets, in 14 operations.
+/// r = B^T d for 6 packets, in 14 operations.
 template <class P>
 EIGEN_STRONG_INLINE void input_6(const P (&d)[6], P (&r)[6]) {
   using namespace Eigen::internal;
@@ -72,7 +73,7 @@ EIGEN_STRONG_INLINE void input_6(const P (&d)[6], P (&r)[6]) {
   r[5] = pmadd(constant<P>(-1.5), s, padd(psub(d[5], d[3]), t));
 }
 
-// r = A^T m for 6 packets, in 12 operations.
+/// r = A^T m for 6 packets, in 12 operations.
 template <class P>
 EIGEN_STRONG_INLINE void output_6(const P (&m)[6], P (&r)[4]) {
   using namespace Eigen::internal;
@@ -83,7 +84,7 @@ EIGEN_STRONG_INLINE void output_6(const P (&m)[6], P (&r)[4]) {
   r[3] = pmadd(constant<P>(8), m[3], pmadd(constant<P>(-0.125), m[4], padd(b, m[5])));
 }
 
-// r = A d for 4 packets, in 10 operations.
+/// r = A d for 4 packets, in 10 operations.
 template <class P>
 EIGEN_STRONG_INLINE void gradient_4(const P (&d)[4], P (&r)[6]) {
   using namespace Eigen::internal;
@@ -96,8 +97,8 @@ EIGEN_STRONG_INLINE void gradient_4(const P (&d)[4], P (&r)[6]) {
   r[5] = d[3];
 }
 
-// out[xi] = (B^T d B)[xi] for the 6x6 tile of packets at in (rows rs apart,
-// columns cs apart); out[xi] is the packet at out + xi*os.
+/// out[xi] = (B^T d B)[xi] for the 6x6 tile of packets at in (rows rs apart,
+/// columns cs apart); out[xi] is the packet at out + xi*os.
 template <class T>
 void input_tile(const T* in, Index rs, Index cs, T* out, Index os) {
   using P = Packet<T>;
@@ -115,8 +116,8 @@ void input_tile(const T* in, Index rs, Index cs, T* out, Index os) {
   }
 }
 
-// The 4x4 tile of packets at out (rows rs, columns cs apart) = A^T m A, m[xi]
-// the packet at m + xi*ms.
+/// The 4x4 tile of packets at out (rows rs, columns cs apart) = A^T m A, m[xi]
+/// the packet at m + xi*ms.
 template <class T>
 void output_tile(const T* m, Index ms, T* out, Index rs, Index cs) {
   using P = Packet<T>;
@@ -134,8 +135,8 @@ void output_tile(const T* m, Index ms, T* out, Index rs, Index cs) {
   }
 }
 
-// out[xi] = (A dy A^T)[xi] for the 4x4 tile of packets dy at in. Returns
-// the sum of the tile's packets, which is (A dy A^T)[1][1].
+/// out[xi] = (A dy A^T)[xi] for the 4x4 tile of packets dy at in. Returns
+/// the sum of the tile's packets, which is (A dy A^T)[1][1].
 template <class T>
 Packet<T> gradient_tile(const T* in, Index rs, Index cs, T* out, Index os) {
   using P = Packet<T>;
@@ -156,8 +157,8 @@ Packet<T> gradient_tile(const T* in, Index rs, Index cs, T* out, Index os) {
   return sum;
 }
 
-// u[xi] = (G w G^T)[xi] for lanes 3x3 kernels at once: w[k] holds tap k
-// (row-major) of every lane's kernel; u[xi] is the packet at u + xi*us.
+/// u[xi] = (G w G^T)[xi] for lanes 3x3 kernels at once: w[k] holds tap k
+/// (row-major) of every lane's kernel; u[xi] is the packet at u + xi*us.
 template <class T>
 void weight_tiles(const Packet<T> (&w)[9], T* u, Index us) {
   using namespace Eigen::internal;
@@ -176,8 +177,8 @@ void weight_tiles(const Packet<T> (&w)[9], T* u, Index us) {
     }
 }
 
-// dw[k] = (G^T m G)[k] for the 9 taps k of lanes kernels at once, m[xi]
-// the packet at m + xi*ms.
+/// dw[k] = (G^T m G)[k] for the 9 taps k of lanes kernels at once, m[xi]
+/// the packet at m + xi*ms.
 template <class T>
 void weight_gradient_tiles(const T* m, Index ms, Packet<T> (&dw)[9]) {
   using namespace Eigen::internal;
@@ -202,14 +203,14 @@ void weight_gradient_tiles(const T* m, Index ms, Packet<T> (&dw)[9]) {
 #pragma GCC diagnostic ignored "-Wignored-attributes"
 #endif
 
-// Transposes a block of lanes x lanes values held in `lanes` packets.
+/// Transposes a block of lanes x lanes values held in `lanes` packets.
 template <class P>
 EIGEN_STRONG_INLINE void transpose(Eigen::internal::PacketBlock<P>& b) {
   Eigen::internal::ptranspose(b);
 }
 #ifdef EIGEN_VECTORIZE_AVX512
-// AVX-512: the four-stage shuffle network, 64 shuffles for 16 floats and 24
-// for 8 doubles; Eigen 3.4's ptranspose takes about 110 for floats.
+/// AVX-512: the four-stage shuffle network, 64 shuffles for 16 floats and 24
+/// for 8 doubles; Eigen 3.4's ptranspose takes about 110 for floats.
 template <>
 EIGEN_STRONG_INLINE void transpose(Eigen::internal::PacketBlock<Eigen::internal::Packet16f>& b) {
   __m512 t[16], u[16];
@@ -254,12 +255,12 @@ EIGEN_STRONG_INLINE void transpose(Eigen::internal::PacketBlock<Eigen::internal:
 }
 #endif
 
-// Rows [r0, r1) of `count` <= lanes channel planes at in (plane values
-// apart, width wide), into blocked rows at out: pixel (r, x) becomes the
-// packet at out + (r - r0)*row + x*lanes, lane l holding channel l (0 for
-// l >= count). lanes pixels at a time, one packet per channel, turned into
-// one packet per pixel by a register transpose; the last group overlaps the
-// one before. Runs of fewer than lanes pixels go value by value.
+/// Rows [r0, r1) of `count` <= lanes channel planes at in (plane values
+/// apart, width wide), into blocked rows at out: pixel (r, x) becomes the
+/// packet at out + (r - r0)*row + x*lanes, lane l holding channel l (0 for
+/// l >= count). lanes pixels at a time, one packet per channel, turned into
+/// one packet per pixel by a register transpose; the last group overlaps the
+/// one before. Runs of fewer than lanes pixels go value by value.
 template <class T>
 void rows_to_blocked(const T* in, Index count, Index plane, Index width, Index r0, Index r1, T* out, Index row) {
   using P = Packet<T>;
@@ -284,8 +285,8 @@ void rows_to_blocked(const T* in, Index count, Index plane, Index width, Index r
   }
 }
 
-// The inverse of rows_to_blocked for channels l < count, adding bias[l]
-// when bias is given.
+/// The inverse of rows_to_blocked for channels l < count, adding bias[l]
+/// when bias is given.
 template <class T>
 void rows_from_blocked(const T* in, Index row, Index count, Index plane, Index width, Index r0, Index r1,
                        const T* bias, T* out) {
@@ -318,16 +319,16 @@ void rows_from_blocked(const T* in, Index row, Index count, Index plane, Index w
 #pragma GCC diagnostic pop
 #endif
 
-// Register tiles of the products: rows x vectors accumulators for 1-4
-// vectors, with AVX-512 28, 28, 24 and 24 of the 32 registers (the fastest
-// measured; 16-24 rows of one vector ran 15-25% slower), else 12-8 of 16.
+/// Register tiles of the products: rows x vectors accumulators for 1-4
+/// vectors, with AVX-512 28, 28, 24 and 24 of the 32 registers (the fastest
+/// measured; 16-24 rows of one vector ran 15-25% slower), else 12-8 of 16.
 constexpr int tile_rows(int vectors) {
   return detail::many_registers ? (vectors == 1 ? 28 : vectors == 2 ? 14 : vectors == 3 ? 8 : 6)
                                 : (vectors == 1 ? 12 : vectors == 2 ? 6 : vectors == 3 ? 4 : 2);
 }
 
-// f(0), ..., f(N-1) with compile-time arguments: loops over register tiles
-// written out in full, so that GCC keeps the tiles in registers.
+/// f(0), ..., f(N-1) with compile-time arguments: loops over register tiles
+/// written out in full, so that GCC keeps the tiles in registers.
 template <class F, std::size_t... I>
 EIGEN_STRONG_INLINE void unrolled(F&& f, std::index_sequence<I...>) {
   (f(std::integral_constant<int, int(I)>{}), ...);
@@ -337,10 +338,10 @@ EIGEN_STRONG_INLINE void unroll(F&& f) {
   unrolled(f, std::make_index_sequence<std::size_t(N)>{});
 }
 
-// c[r][v] (+)= sum_{k < depth} a[r*ar + k*ak] * b[k*bs + v*L] for r < R, v < V,
-// where b[..] and c[r][v] (at c + r*cs + v*L) are packets: each a is
-// broadcast, so a may be read along either of its dimensions. Not inlined:
-// inlined into product's dispatch, GCC 12 compiled some tiles 10-50% slower.
+/// c[r][v] (+)= sum_{k < depth} a[r*ar + k*ak] * b[k*bs + v*L] for r < R, v < V,
+/// where b[..] and c[r][v] (at c + r*cs + v*L) are packets: each a is
+/// broadcast, so a may be read along either of its dimensions. Not inlined:
+/// inlined into product's dispatch, GCC 12 compiled some tiles 10-50% slower.
 template <class T, int R, int V, bool Add>
 EIGEN_DONT_INLINE void product_tile(Index depth, const T* a, Index ar, Index ak, const T* b, Index bs, T* c, Index cs) {
   using namespace Eigen::internal;
@@ -361,9 +362,9 @@ EIGEN_DONT_INLINE void product_tile(Index depth, const T* a, Index ar, Index ak,
   unroll<R>([&](auto r) { unroll<V>([&](auto v) { pstoreu(c + r * cs + v * L, acc[r][v]); }); });
 }
 
-// C (+)= A B for C rows x (vectors * lanes) at c (rows cs apart), A rows x
-// depth (a[r*ar + k*ak]), B depth x (vectors * lanes) (rows bs apart): B in
-// column panels of up to 4 packets, each panel swept by all row tiles.
+/// C (+)= A B for C rows x (vectors * lanes) at c (rows cs apart), A rows x
+/// depth (a[r*ar + k*ak]), B depth x (vectors * lanes) (rows bs apart): B in
+/// column panels of up to 4 packets, each panel swept by all row tiles.
 template <class T, bool Add>
 void product(Index rows, Index vectors, Index depth, const T* a, Index ar, Index ak, const T* b, Index bs, T* c,
              Index cs) {

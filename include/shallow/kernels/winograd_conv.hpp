@@ -1,27 +1,28 @@
-// 3x3, stride-1 'same' convolutions by Winograd F(4x4, 3x3) (winograd.hpp):
-// a quarter of a direct convolution's multiplications, all three passes in
-// the transformed domain. The 4x4 output tiles are taken in blocks of about
-// block_tiles (P tiles: several small images, or some rows of tiles of a
-// large one); per block, for each of the 36 transformed positions xi,
-//
-//   forward           M[xi] (P x O) = V[xi] (P x C) U[xi] (C x O)        y  = A^T M A + b
-//   backward-data     M[xi] (P x C) = D[xi] (P x O) U'[xi] (O x C)       dx = A^T M A
-//   backward-weights  S[xi] (O x C) += E[xi]^T (O x P) V[xi] (P x C)     dW = G^T S G, once
-//
-// with V = B^T x B on 6x6 tiles of the input, D = B^T dy B on 6x6 tiles of
-// the gradient, E = A dy A^T on its 4x4 tiles, U = G W G^T and U' the same
-// of the flipped, transposed weights (backward-data is the 'same' 3x3
-// convolution of dy with them). S, summed over all tiles of a thread's
-// images, becomes dW once per call; db sums E[1][1], each tile's sum.
-//
-// Layouts: transformed tiles are [xi][tile][channel] with channels padded
-// to whole packets, so the products (winograd::product) broadcast one
-// operand and read the other as packets of channels; the data reach the
-// transforms through a band of six image rows in the blocked layout, filled
-// from NCHW by register transposes (winograd::rows_to_blocked), and leave
-// through a band of four (rows_from_blocked). Tiles past the image's bottom
-// or right edge read zeros from the band's padding; their extra outputs are
-// dropped.
+/// \file
+/// 3x3, stride-1 'same' convolutions by Winograd F(4x4, 3x3) (winograd.hpp):
+/// a quarter of a direct convolution's multiplications, all three passes in
+/// the transformed domain. The 4x4 output tiles are taken in blocks of about
+/// block_tiles (P tiles: several small images, or some rows of tiles of a
+/// large one); per block, for each of the 36 transformed positions xi,
+///
+///   forward           M[xi] (P x O) = V[xi] (P x C) U[xi] (C x O)        y  = A^T M A + b
+///   backward-data     M[xi] (P x C) = D[xi] (P x O) U'[xi] (O x C)       dx = A^T M A
+///   backward-weights  S[xi] (O x C) += E[xi]^T (O x P) V[xi] (P x C)     dW = G^T S G, once
+///
+/// with V = B^T x B on 6x6 tiles of the input, D = B^T dy B on 6x6 tiles of
+/// the gradient, E = A dy A^T on its 4x4 tiles, U = G W G^T and U' the same
+/// of the flipped, transposed weights (backward-data is the 'same' 3x3
+/// convolution of dy with them). S, summed over all tiles of a thread's
+/// images, becomes dW once per call; db sums E[1][1], each tile's sum.
+///
+/// Layouts: transformed tiles are [xi][tile][channel] with channels padded
+/// to whole packets, so the products (winograd::product) broadcast one
+/// operand and read the other as packets of channels; the data reach the
+/// transforms through a band of six image rows in the blocked layout, filled
+/// from NCHW by register transposes (winograd::rows_to_blocked), and leave
+/// through a band of four (rows_from_blocked). Tiles past the image's bottom
+/// or right edge read zeros from the band's padding; their extra outputs are
+/// dropped.
 #pragma once
 
 #include <algorithm>

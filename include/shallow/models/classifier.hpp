@@ -1,28 +1,29 @@
-// The classifier the tools train, built from run-time settings so they can
-// make any configuration of it. With one stage it is the network of the
-// paper's study as far as the paper describes it (a convolution to F
-// channels, N residual layers of F filters, a dense classifier); the pooling
-// before the dense layer is not stated there: max-pool 4 is this project's
-// assumption (docs/reproduction.md).
-//
-//   conv2d  in -> F channels, kernel k, 'same'     (brings the input to F)
-//   act
-//   residual stack: N branches of F -> F, kernel k, in the chosen layout
-//   maxpool2d P  (P = 0: global average pool instead)
-//   flatten
-//   dense   -> classes
-//
-// With S > 1 stages (a CIFAR-sized network), each stage after the first
-// halves the image and doubles the width, and batch normalisation follows
-// every convolution outside the residual stacks (which therefore need no
-// bias: batch norm subtracts it again):
-//
-//   conv2d in -> F, k, 'same', no bias;  batchnorm;  act;  residual stack (N, F)
-//   S-1 times: conv2d C -> 2C, 3x3, stride 2, pad 1, no bias;  batchnorm;  act;
-//              residual stack (N, 2C)
-//   pool, flatten, dense as above
-//
-// Both layouts give the same parameter count for the same settings.
+/// \file
+/// The classifier the tools train, built from run-time settings so they can
+/// make any configuration of it. With one stage it is the network of the
+/// paper's study as far as the paper describes it (a convolution to F
+/// channels, N residual layers of F filters, a dense classifier); the pooling
+/// before the dense layer is not stated there: max-pool 4 is this project's
+/// assumption (docs/reproduction.md).
+///
+///   conv2d  in -> F channels, kernel k, 'same'     (brings the input to F)
+///   act
+///   residual stack: N branches of F -> F, kernel k, in the chosen layout
+///   maxpool2d P  (P = 0: global average pool instead)
+///   flatten
+///   dense   -> classes
+///
+/// With S > 1 stages (a CIFAR-sized network), each stage after the first
+/// halves the image and doubles the width, and batch normalisation follows
+/// every convolution outside the residual stacks (which therefore need no
+/// bias: batch norm subtracts it again):
+///
+///   conv2d in -> F, k, 'same', no bias;  batchnorm;  act;  residual stack (N, F)
+///   S-1 times: conv2d C -> 2C, 3x3, stride 2, pad 1, no bias;  batchnorm;  act;
+///              residual stack (N, 2C)
+///   pool, flatten, dense as above
+///
+/// Both layouts give the same parameter count for the same settings.
 #pragma once
 
 #include <cstdint>

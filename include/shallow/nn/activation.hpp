@@ -1,6 +1,7 @@
-// Elementwise activations: the functions, and the layers that wrap them.
-// Each derivative is written in terms of the OUTPUT y, so a layer (or a
-// residual branch) caches only its output.
+/// \file
+/// Elementwise activations: the functions, and the layers that wrap them.
+/// Each derivative is written in terms of the OUTPUT y, so a layer (or a
+/// residual branch) caches only its output.
 #pragma once
 
 #include <cmath>
@@ -35,15 +36,15 @@ inline Activation parse_activation(const std::string& s) {
 
 inline constexpr double default_negative_slope = 0.01;
 
-// A finite slope; ConfigError naming `who` otherwise (a NaN slope would
-// turn every negative input into NaN).
+/// A finite slope; ConfigError naming `who` otherwise (a NaN slope would
+/// turn every negative input into NaN).
 inline double checked_slope(double slope, const char* who) {
   SHALLOW_CHECK(std::isfinite(slope), ConfigError,
                 std::string(who) + ": negative_slope must be finite, got " + format_number(slope));
   return slope;
 }
 
-// y = f(z) over n values; y may alias z.
+/// y = f(z) over n values; y may alias z.
 template <class T>
 void activate(Activation a, const T* z, T* y, Index n, T slope = T(default_negative_slope)) {
   Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> zin(z, n);
@@ -57,7 +58,7 @@ void activate(Activation a, const T* z, T* y, Index n, T slope = T(default_negat
   }
 }
 
-// dz = dy * f'(z), with f' written through y = f(z); dz may alias dy.
+/// dz = dy * f'(z), with f' written through y = f(z); dz may alias dy.
 template <class T>
 void activate_backward(Activation a, const T* y, const T* dy, T* dz, Index n,
                        T slope = T(default_negative_slope)) {
@@ -72,14 +73,14 @@ void activate_backward(Activation a, const T* y, const T* dy, T* dz, Index n,
   }
 }
 
-// An activation as a layer. forward caches its output; backward needs it.
+/// An activation as a layer. forward caches its output; backward needs it.
 template <class T>
 class ActivationLayer : public Layer<T> {
  public:
   explicit ActivationLayer(Activation a, double negative_slope = default_negative_slope)
       : kind_(a), slope_(checked_slope(negative_slope, "activation")) {}
 
-  // "relu", "tanh", "sigmoid", "identity" or "leaky_relu negative_slope=X".
+  /// "relu", "tanh", "sigmoid", "identity" or "leaky_relu negative_slope=X".
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
     const Activation a = parse_activation(s.name());
     auto layer = std::make_unique<ActivationLayer<T>>(

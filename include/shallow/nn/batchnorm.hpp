@@ -1,8 +1,9 @@
-// Batch normalisation over N, H, W for each channel (PyTorch's BatchNorm2d).
-// Training: normalise with the batch mean and biased variance, and move the
-// running statistics by `momentum` (running_var takes the unbiased variance).
-// Evaluation: normalise with the running statistics.
-// forward caches x_hat and 1/sqrt(var + eps) per channel; backward needs them.
+/// \file
+/// Batch normalisation over N, H, W for each channel (PyTorch's BatchNorm2d).
+/// Training: normalise with the batch mean and biased variance, and move the
+/// running statistics by `momentum` (running_var takes the unbiased variance).
+/// Evaluation: normalise with the running statistics.
+/// forward caches x_hat and 1/sqrt(var + eps) per channel; backward needs them.
 #pragma once
 
 #include <cmath>
@@ -79,8 +80,8 @@ class BatchNorm2d : public Layer<T> {
     return y_;
   }
 
-  // Training: dx = gamma*inv_std/M * (M*dy - sum(dy) - x_hat*sum(dy*x_hat));
-  // evaluation: the statistics are constants, dx = gamma*inv_std*dy.
+  /// Training: dx = gamma*inv_std/M * (M*dy - sum(dy) - x_hat*sum(dy*x_hat));
+  /// evaluation: the statistics are constants, dx = gamma*inv_std*dy.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     this->check_gradient(dy, y_);
     const Index n = dy.dimension(0), area = dy.dimension(2) * dy.dimension(3), m = n * area;

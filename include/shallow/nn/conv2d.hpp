@@ -1,19 +1,20 @@
-// 2-D convolution: the parameters and the choice of an algorithm.
-//
-//   weight  O x (C k k), row-major: PyTorch's [out, in, kh, kw] flattened
-//   bias    O values (optional)
-//
-// The arithmetic lives in kernels/: every stride-1 'same' convolution runs
-// on padded planes (PlaneConv), every other geometry im2col + GEMM
-// (Im2colConv), unless ConvOptions::algorithm forces one; a forced algorithm
-// that cannot take a geometry is a ConfigError, never a silent fallback.
-//
-// Layer contract: forward caches a copy of x; backward needs it, ADDS into
-// the weight and bias gradients and returns dL/dx. forward_into and
-// backward_into are the same computation without the cache, for blocks that
-// keep their own inputs; their optional per-image hooks (ImageHook,
-// conv_kernel.hpp) fuse a block's elementwise work into the convolution's
-// parallel loop.
+/// \file
+/// 2-D convolution: the parameters and the choice of an algorithm.
+///
+///   weight  O x (C k k), row-major: PyTorch's [out, in, kh, kw] flattened
+///   bias    O values (optional)
+///
+/// The arithmetic lives in kernels/: every stride-1 'same' convolution runs
+/// on padded planes (PlaneConv), every other geometry im2col + GEMM
+/// (Im2colConv), unless ConvOptions::algorithm forces one; a forced algorithm
+/// that cannot take a geometry is a ConfigError, never a silent fallback.
+///
+/// Layer contract: forward caches a copy of x; backward needs it, ADDS into
+/// the weight and bias gradients and returns dL/dx. forward_into and
+/// backward_into are the same computation without the cache, for blocks that
+/// keep their own inputs; their optional per-image hooks (ImageHook,
+/// conv_kernel.hpp) fuse a block's elementwise work into the convolution's
+/// parallel loop.
 #pragma once
 
 #include <algorithm>
@@ -56,8 +57,8 @@ class Conv2d : public Layer<T> {
     reset_parameters(rng);
   }
 
-  // "conv2d in=C out=O kernel=K stride=S padding=same|P bias=0|1
-  // [algorithm=A]": the algorithm only when one was forced.
+  /// "conv2d in=C out=O kernel=K stride=S padding=same|P bias=0|1
+  /// [algorithm=A]": the algorithm only when one was forced.
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
     const Index padding = s.text("padding") == "same" ? same_padding : s.integer("padding");
     ConvOptions o;
@@ -82,9 +83,9 @@ class Conv2d : public Layer<T> {
 
   void reset_parameters(Rng& rng) override { reset_rows(rng, 0, out_); }
 
-  // Draws output channels [first, first + count): their weights, then their
-  // biases. ParallelResidual initialises branch by branch through this, so it
-  // draws the same numbers as a SequentialResidual with the same seed.
+  /// Draws output channels [first, first + count): their weights, then their
+  /// biases. ParallelResidual initialises branch by branch through this, so it
+  /// draws the same numbers as a SequentialResidual with the same seed.
   void reset_rows(Rng& rng, Index first, Index count) {
     const Index fan_in = in_ * k_ * k_;
     init_uniform(rng, weight_.data() + first * fan_in, count * fan_in, fan_in);
@@ -95,7 +96,7 @@ class Conv2d : public Layer<T> {
     return conv_geometry(in_, out_, k_, stride_, padding_, height, width);
   }
 
-  // y = conv(x), no cache; y must not be x. after(i): see ConvKernel.
+  /// y = conv(x), no cache; y must not be x. after(i): see ConvKernel.
   void forward_into(const Tensor4<T>& x, Tensor4<T>& y, ImageHook after = {}) {
     check_input(x, {in_, x.dimension(2), x.dimension(3)}, "Conv2d");
     const ConvGeometry g = geometry(x.dimension(2), x.dimension(3));
@@ -103,8 +104,8 @@ class Conv2d : public Layer<T> {
     kernel_for(g).forward(g, x, weight_, has_bias_ ? bias_.data() : nullptr, y, after);
   }
 
-  // Adds dL/dW and dL/db for the batch (x, dy); writes dL/dx when dx is given.
-  // before(i) and after(i): see ConvKernel.
+  /// Adds dL/dW and dL/db for the batch (x, dy); writes dL/dx when dx is given.
+  /// before(i) and after(i): see ConvKernel.
   void backward_into(const Tensor4<T>& x, const Tensor4<T>& dy, Tensor4<T>* dx, ImageHook before = {},
                      ImageHook after = {}) {
     const ConvGeometry g = geometry(x.dimension(2), x.dimension(3));
@@ -155,12 +156,12 @@ class Conv2d : public Layer<T> {
   Index padding() const { return padding_; }
   bool has_bias() const { return has_bias_; }
   const ConvOptions& options() const { return options_; }
-  // Forces an algorithm (automatic: the library's choice) from the next call on.
+  /// Forces an algorithm (automatic: the library's choice) from the next call on.
   void set_algorithm(ConvAlgorithm a) {
     options_.algorithm = a;
     kernel_.reset();
   }
-  // The algorithm that ran the last call (automatic before any).
+  /// The algorithm that ran the last call (automatic before any).
   ConvAlgorithm last_algorithm() const { return kernel_ ? kernel_->algorithm() : ConvAlgorithm::automatic; }
 
   MatrixR<T>& weight() { return weight_; }

@@ -1,7 +1,8 @@
-// Fully connected layer: y = x W^T + b, W stored [out, in] (PyTorch's
-// layout). Each sample is read as a flat vector of C*H*W = in values, so it
-// follows Flatten or GlobalAvgPool without a reshape; the output is
-// N x out x 1 x 1. forward caches a copy of x.
+/// \file
+/// Fully connected layer: y = x W^T + b, W stored [out, in] (PyTorch's
+/// layout). Each sample is read as a flat vector of C*H*W = in values, so it
+/// follows Flatten or GlobalAvgPool without a reshape; the output is
+/// N x out x 1 x 1. forward caches a copy of x.
 #pragma once
 
 #include <memory>
@@ -45,9 +46,9 @@ class Dense : public Layer<T> {
     if (has_bias_) init_uniform(rng, bias_.data(), out_, in_);
   }
 
-  // Both passes split the work between the OpenMP team themselves, as the
-  // convolutions do; left to itself, Eigen would start a team of its own
-  // for these small products, which is slow when another process holds a core.
+  /// Both passes split the work between the OpenMP team themselves, as the
+  /// convolutions do; left to itself, Eigen would start a team of its own
+  /// for these small products, which is slow when another process holds a core.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     const Index n = x.dimension(0);
     SHALLOW_CHECK(sample_shape(x).size() == in_, ShapeError,
@@ -67,8 +68,8 @@ class Dense : public Layer<T> {
     return y_;
   }
 
-  // dW and db are split by output feature, so each element has one writer
-  // and the sums do not depend on how the batch is shared.
+  /// dW and db are split by output feature, so each element has one writer
+  /// and the sums do not depend on how the batch is shared.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     this->check_gradient(dy, y_);
     const Index n = dy.dimension(0);

@@ -1,7 +1,8 @@
-// Inverted dropout: in training each value is zeroed with probability p and
-// the survivors scaled by 1/(1-p); in evaluation it is the identity. forward
-// caches the scaled mask; backward multiplies by it. The mask comes from the
-// layer's own Rng, so a seed reproduces it.
+/// \file
+/// Inverted dropout: in training each value is zeroed with probability p and
+/// the survivors scaled by 1/(1-p); in evaluation it is the identity. forward
+/// caches the scaled mask; backward multiplies by it. The mask comes from the
+/// layer's own Rng, so a seed reproduces it.
 #pragma once
 
 #include <cmath>

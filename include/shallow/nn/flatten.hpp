@@ -1,5 +1,6 @@
-// N x C x H x W -> N x (C*H*W) x 1 x 1. The memory is already in that order
-// (row-major NCHW), so both passes are copies with a new shape.
+/// \file
+/// N x C x H x W -> N x (C*H*W) x 1 x 1. The memory is already in that order
+/// (row-major NCHW), so both passes are copies with a new shape.
 #pragma once
 
 #include <memory>

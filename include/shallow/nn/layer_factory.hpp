@@ -1,17 +1,18 @@
-// Layers from their spec lines: the one table that maps a spec's name to the
-// layer's static from_spec, and the registry that a program extends with
-// layers of its own (docs/architecture.md shows one):
-//
-//   register_layer<float>("scale", &Scale::from_spec);
-//   Network<float> net = make_network<float>(text);   // or load_network(path)
-//
-// Registration is meant for start-up, before layers are built from specs on
-// several threads; it is guarded by a mutex all the same.
-//
-// An architecture read from a file may be hostile: make_network gives its
-// lines max_spec_parameters to share, which the layers reserve before they
-// allocate (SpecReader::reserve_parameters), so a line claiming billions of
-// parameters is a ConfigError, not gigabytes and a bad_alloc.
+/// \file
+/// Layers from their spec lines: the one table that maps a spec's name to the
+/// layer's static from_spec, and the registry that a program extends with
+/// layers of its own (docs/architecture.md shows one):
+///
+///   register_layer<float>("scale", &Scale::from_spec);
+///   Network<float> net = make_network<float>(text);   // or load_network(path)
+///
+/// Registration is meant for start-up, before layers are built from specs on
+/// several threads; it is guarded by a mutex all the same.
+///
+/// An architecture read from a file may be hostile: make_network gives its
+/// lines max_spec_parameters to share, which the layers reserve before they
+/// allocate (SpecReader::reserve_parameters), so a line claiming billions of
+/// parameters is a ConfigError, not gigabytes and a bad_alloc.
 #pragma once
 
 #include <map>
@@ -35,7 +36,7 @@
 
 namespace shallow {
 
-// 2^27 parameters (512 MB as float) for one architecture built from text.
+/// 2^27 parameters (512 MB as float) for one architecture built from text.
 inline constexpr double max_spec_parameters = double(1 << 27);
 
 template <class T>
@@ -44,13 +45,13 @@ using LayerMaker = std::unique_ptr<Layer<T>> (*)(const SpecReader&);
 template <class T>
 class LayerRegistry {
  public:
-  // The registry of scalar type T, holding the library's layers to begin with.
+  /// The registry of scalar type T, holding the library's layers to begin with.
   static LayerRegistry& instance() {
     static LayerRegistry registry;
     return registry;
   }
 
-  // ConfigError when the name is taken.
+  /// ConfigError when the name is taken.
   void add(const std::string& name, LayerMaker<T> make) {
     SHALLOW_CHECK(make != nullptr, ConfigError, "register_layer: no maker given for '" + name + "'");
     SHALLOW_CHECK(name.find_first_of(" \t\n=") == std::string::npos && !name.empty(), ConfigError,
@@ -65,8 +66,8 @@ class LayerRegistry {
     return makers_.count(name) != 0;
   }
 
-  // ConfigError for an unknown name or a spec its layer refuses; budget as
-  // in SpecReader.
+  /// ConfigError for an unknown name or a spec its layer refuses; budget as
+  /// in SpecReader.
   std::unique_ptr<Layer<T>> make(const std::string& line, double* budget = nullptr) const {
     const SpecReader s(line, budget);
     LayerMaker<T> make = nullptr;
@@ -112,16 +113,16 @@ void register_layer(const std::string& name, LayerMaker<T> make) {
   LayerRegistry<T>::instance().add(name, make);
 }
 
-// One layer from its spec line (the inverse of Layer::spec()), with at
-// most max_spec_parameters.
+/// One layer from its spec line (the inverse of Layer::spec()), with at
+/// most max_spec_parameters.
 template <class T = float>
 std::unique_ptr<Layer<T>> make_layer(const std::string& line) {
   double budget = max_spec_parameters;
   return LayerRegistry<T>::instance().make(line, &budget);
 }
 
-// A network from spec lines, one layer a line (the inverse of
-// Network::spec()), with at most max_parameters in all.
+/// A network from spec lines, one layer a line (the inverse of
+/// Network::spec()), with at most max_parameters in all.
 template <class T = float>
 Network<T> make_network(const std::string& lines, double max_parameters = max_spec_parameters) {
   Network<T> net;

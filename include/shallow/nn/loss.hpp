@@ -1,6 +1,7 @@
-// Losses: the scalar a training step minimises, and its gradient with respect
-// to the network's output. Both average over the batch. forward caches what
-// backward needs (the softmax probabilities; the difference to the target).
+/// \file
+/// Losses: the scalar a training step minimises, and its gradient with respect
+/// to the network's output. Both average over the batch. forward caches what
+/// backward needs (the softmax probabilities; the difference to the target).
 #pragma once
 
 #include <cmath>
@@ -12,8 +13,8 @@
 
 namespace shallow {
 
-// Softmax over the C*H*W values of each sample (softmax.hpp), then
-// cross-entropy with an integer label.
+/// Softmax over the C*H*W values of each sample (softmax.hpp), then
+/// cross-entropy with an integer label.
 template <class T = float>
 class SoftmaxCrossEntropy {
  public:
@@ -35,7 +36,7 @@ class SoftmaxCrossEntropy {
     return static_cast<T>(total / static_cast<double>(std::max<Index>(n, 1)));
   }
 
-  // d(mean loss)/d logits = (softmax - onehot) / N.
+  /// d(mean loss)/d logits = (softmax - onehot) / N.
   const Tensor4<T>& backward() {
     const Index n = prob_.dimension(0), k = sample_shape(prob_).size();
     ensure_shape_like(grad_, prob_);
@@ -48,7 +49,7 @@ class SoftmaxCrossEntropy {
 
   const Tensor4<T>& probabilities() const { return prob_; }
 
-  // How many of the last batch's arg-max predictions equal their labels.
+  /// How many of the last batch's arg-max predictions equal their labels.
   Index correct() const {
     const Index n = prob_.dimension(0), k = sample_shape(prob_).size();
     auto p = as_matrix(prob_, n, k);
@@ -66,7 +67,7 @@ class SoftmaxCrossEntropy {
   std::vector<int> labels_;
 };
 
-// Mean squared error over all values: mean((y - target)^2).
+/// Mean squared error over all values: mean((y - target)^2).
 template <class T = float>
 class MSELoss {
  public:
@@ -76,7 +77,7 @@ class MSELoss {
     as_vector(diff_) = as_vector(y) - as_vector(target);
     return as_vector(diff_).squaredNorm() / T(std::max<Index>(y.size(), 1));
   }
-  // d/dy = 2 (y - target) / count.
+  /// d/dy = 2 (y - target) / count.
   const Tensor4<T>& backward() {
     ensure_shape_like(grad_, diff_);
     as_vector(grad_) = as_vector(diff_) * (T(2) / T(std::max<Index>(diff_.size(), 1)));

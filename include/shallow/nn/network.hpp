@@ -1,9 +1,10 @@
-// Network<T>: a run-time list of type-erased layers in a chain, built in
-// code or from spec lines (make_network, layer_factory.hpp). It is a Layer
-// itself: forward runs the chain, backward runs it in reverse, parameters()
-// lists every layer's parameters in order, prefixed with the layer's
-// position ("2.branch1.weight"). Stack (stack.hpp) is the compile-time
-// counterpart.
+/// \file
+/// Network<T>: a run-time list of type-erased layers in a chain, built in
+/// code or from spec lines (make_network, layer_factory.hpp). It is a Layer
+/// itself: forward runs the chain, backward runs it in reverse, parameters()
+/// lists every layer's parameters in order, prefixed with the layer's
+/// position ("2.branch1.weight"). Stack (stack.hpp) is the compile-time
+/// counterpart.
 #pragma once
 
 #include <cstdint>
@@ -37,9 +38,9 @@ template <class T = float>
 class Network : public Layer<T> {
  public:
   Network() = default;
-  // A network whose layers draw their initial weights from one generator
-  // seeded with `seed`, each as it is added, so every layer gets its own
-  // draws (layers built alone all start from default_seed).
+  /// A network whose layers draw their initial weights from one generator
+  /// seeded with `seed`, each as it is added, so every layer gets its own
+  /// draws (layers built alone all start from default_seed).
   explicit Network(std::uint64_t seed) : rng_(std::make_unique<Rng>(seed)) {}
   Network(Network&&) noexcept = default;
   Network& operator=(Network&&) noexcept = default;
@@ -115,7 +116,7 @@ class Network : public Layer<T> {
     return total;
   }
 
-  // One layer spec per line; make_network (layer_factory.hpp) reads it back.
+  /// One layer spec per line; make_network (layer_factory.hpp) reads it back.
   std::string spec() const override {
     std::string s;
     for (const auto& l : layers_) s += l->spec() + "\n";

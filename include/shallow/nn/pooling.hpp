@@ -1,4 +1,5 @@
-// Spatial pooling: max, average, and global average.
+/// \file
+/// Spatial pooling: max, average, and global average.
 #pragma once
 
 #include <limits>
@@ -39,12 +40,12 @@ std::unique_ptr<L> pool_from_spec(const SpecReader& s) {
 }
 }  // namespace detail
 
-// Max over each window (padding never wins). forward caches, for every
-// output, the flat index of the input that won; backward routes dy there.
+/// Max over each window (padding never wins). forward caches, for every
+/// output, the flat index of the input that won; backward routes dy there.
 template <class T = float>
 class MaxPool2d : public Layer<T> {
  public:
-  // stride 0: the kernel size.
+  /// stride 0: the kernel size.
   explicit MaxPool2d(Index kernel, Index stride = 0, Index padding = 0) : g_("maxpool2d", kernel, stride, padding) {}
 
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) { return detail::pool_from_spec<MaxPool2d>(s); }
@@ -109,12 +110,12 @@ class MaxPool2d : public Layer<T> {
   typename Tensor4<T>::Dimensions in_dims_{};
 };
 
-// Mean over each window, padding counted as zeros (PyTorch's default
-// count_include_pad=True). Caches only the input shape.
+/// Mean over each window, padding counted as zeros (PyTorch's default
+/// count_include_pad=True). Caches only the input shape.
 template <class T = float>
 class AvgPool2d : public Layer<T> {
  public:
-  // stride 0: the kernel size.
+  /// stride 0: the kernel size.
   explicit AvgPool2d(Index kernel, Index stride = 0, Index padding = 0) : g_("avgpool2d", kernel, stride, padding) {}
 
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) { return detail::pool_from_spec<AvgPool2d>(s); }
@@ -182,7 +183,7 @@ class AvgPool2d : public Layer<T> {
   typename Tensor4<T>::Dimensions in_dims_{};
 };
 
-// N x C x H x W -> N x C x 1 x 1, the mean of each plane.
+/// N x C x H x W -> N x C x 1 x 1, the mean of each plane.
 template <class T = float>
 class GlobalAvgPool : public Layer<T> {
  public:

@@ -1,28 +1,29 @@
-// The two layouts of N residual branches f_i(x) = act(conv_i(x)) of C -> C
-// channels ("same" padding, stride 1):
-//
-//   SequentialResidual (deep):    h_0 = x,  h_i = h_{i-1} + f_i(h_{i-1}),  y = h_N
-//   ParallelResidual (shallow):   y = x + sum_i f_i(x)
-//
-// Both hold the same parameters, listed in the same order (branch 1's weight
-// [C, C, k, k] and bias [C], then branch 2's, ...), so copy_parameters moves
-// weights between them, and with the same seed they start from the same ones.
-//
-// ParallelResidual computes its N branches as ONE convolution of C -> N*C
-// channels: x is padded once per pass instead of N times, and each kernel
-// call works on N times as many output channels. Branch i is output channels
-// [i*C, (i+1)*C) of that convolution, which in the row-major [out, in, k, k]
-// weight is a contiguous block, so its parameter views are plain slices.
-//
-// Both layouts run their activation, skip connection and input caching
-// through Conv2d's per-image hooks, inside the convolution's parallel loop.
-//
-// The branch count N is a template parameter, or Dynamic for a count chosen
-// at run time: SequentialResidual<4>(channels, kernel) and
-// SequentialResidual<Dynamic>(4, channels, kernel) are the same code and the
-// same computation. A fixed N spells the block's shape in its type (a
-// Stack<...> then says its whole architecture) and makes N < 1 a compile
-// error; it buys no other speed.
+/// \file
+/// The two layouts of N residual branches f_i(x) = act(conv_i(x)) of C -> C
+/// channels ("same" padding, stride 1):
+///
+///   SequentialResidual (deep):    h_0 = x,  h_i = h_{i-1} + f_i(h_{i-1}),  y = h_N
+///   ParallelResidual (shallow):   y = x + sum_i f_i(x)
+///
+/// Both hold the same parameters, listed in the same order (branch 1's weight
+/// [C, C, k, k] and bias [C], then branch 2's, ...), so copy_parameters moves
+/// weights between them, and with the same seed they start from the same ones.
+///
+/// ParallelResidual computes its N branches as ONE convolution of C -> N*C
+/// channels: x is padded once per pass instead of N times, and each kernel
+/// call works on N times as many output channels. Branch i is output channels
+/// [i*C, (i+1)*C) of that convolution, which in the row-major [out, in, k, k]
+/// weight is a contiguous block, so its parameter views are plain slices.
+///
+/// Both layouts run their activation, skip connection and input caching
+/// through Conv2d's per-image hooks, inside the convolution's parallel loop.
+///
+/// The branch count N is a template parameter, or Dynamic for a count chosen
+/// at run time: SequentialResidual<4>(channels, kernel) and
+/// SequentialResidual<Dynamic>(4, channels, kernel) are the same code and the
+/// same computation. A fixed N spells the block's shape in its type (a
+/// Stack<...> then says its whole architecture) and makes N < 1 a compile
+/// error; it buys no other speed.
 #pragma once
 
 #include <algorithm>
@@ -56,7 +57,7 @@ struct ResidualOptions {
   std::uint64_t seed = default_seed;                   // of the initial weights
 };
 
-// What both layouts share: sizes, options, the activation, spec and shape.
+/// What both layouts share: sizes, options, the activation, spec and shape.
 template <class T>
 class ResidualBlock : public Layer<T> {
  public:
@@ -71,21 +72,21 @@ class ResidualBlock : public Layer<T> {
                   spec() + ": expected " + std::to_string(c_) + " channels, got " + to_string(in));
     return in;
   }
-  // Sequential: h_0..h_N, a_1..a_N and three gradient buffers; parallel: x,
-  // y, dx and the N branch outputs and their gradients.
+  /// Sequential: h_0..h_N, a_1..a_N and three gradient buffers; parallel: x,
+  /// y, dx and the N branch outputs and their gradients.
   double memory_values(const Shape& in) const override {
     output_shape(in);
     return double(2 * n_ + 4) * double(in.size());
   }
-  // N convolutions of C -> C channels over the image, either layout.
+  /// N convolutions of C -> C channels over the image, either layout.
   double macs(const Shape& in) const override {
     output_shape(in);
     return double(n_) * double(c_) * double(c_) * double(k_ * k_) * double(in.h * in.w);
   }
 
-  // "sequential_residual layers=N channels=C kernel=K activation=A bias=0|1"
-  // (or parallel_), with negative_slope= for a leaky_relu slope other than
-  // the default and algorithm= for a forced convolution algorithm.
+  /// "sequential_residual layers=N channels=C kernel=K activation=A bias=0|1"
+  /// (or parallel_), with negative_slope= for a leaky_relu slope other than
+  /// the default and algorithm= for a forced convolution algorithm.
   std::string spec() const override {
     SpecWriter w(to_string(layout_) + "_residual");
     w("layers", n_)("channels", c_)("kernel", k_)("activation", to_string(opt_.activation))("bias", opt_.bias);
@@ -94,7 +95,7 @@ class ResidualBlock : public Layer<T> {
     if (opt_.algorithm != ConvAlgorithm::automatic) w("algorithm", to_string(opt_.algorithm));
     return w.str();
   }
-  // Either layout, by the spec's name.
+  /// Either layout, by the spec's name.
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s);
 
  protected:
@@ -139,9 +140,9 @@ class SequentialResidualBlock : public ResidualBlock<T> {
     for (auto& conv : convs_) conv.reset_parameters(rng);
   }
 
-  // Caches every h_{i-1} (the input of branch i) and every branch output a_i.
-  // The activation and the skip connection run per image inside each
-  // convolution's parallel loop; branch 1 reads x and copies it into h_0 there.
+  /// Caches every h_{i-1} (the input of branch i) and every branch output a_i.
+  /// The activation and the skip connection run per image inside each
+  /// convolution's parallel loop; branch 1 reads x and copies it into h_0 there.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     check_input(x, {this->channels(), x.dimension(2), x.dimension(3)}, "SequentialResidual");
     const Index sample = sample_shape(x).size(), n = this->layers();
@@ -160,9 +161,9 @@ class SequentialResidualBlock : public ResidualBlock<T> {
     return h_[std::size_t(n)];
   }
 
-  // Walks the chain back: g = dL/dh_i; dL/dh_{i-1} = g + conv_i^T(act'(a_i) * g),
-  // per image inside each convolution's parallel loop. The last branch reads
-  // dy itself.
+  /// Walks the chain back: g = dL/dh_i; dL/dh_{i-1} = g + conv_i^T(act'(a_i) * g),
+  /// per image inside each convolution's parallel loop. The last branch reads
+  /// dy itself.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     const Index n = this->layers();
     this->check_gradient_shape(dy, h_[std::size_t(n)]);
@@ -215,14 +216,14 @@ class ParallelResidualBlock : public ResidualBlock<T> {
     reset_parameters(rng);
   }
 
-  // Branch by branch, weights then bias, as SequentialResidual draws them.
+  /// Branch by branch, weights then bias, as SequentialResidual draws them.
   void reset_parameters(Rng& rng) override {
     for (Index i = 0; i < this->layers(); ++i) conv_.reset_rows(rng, i * this->channels(), this->channels());
   }
 
-  // Caches x and the N activated branch outputs a (N*C channels). Caching
-  // x, the activation and the sum run per image inside the convolution's
-  // parallel loop.
+  /// Caches x and the N activated branch outputs a (N*C channels). Caching
+  /// x, the activation and the sum run per image inside the convolution's
+  /// parallel loop.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     check_input(x, {this->channels(), x.dimension(2), x.dimension(3)}, "ParallelResidual");
     ensure_shape_like(x_, x);
@@ -239,9 +240,9 @@ class ParallelResidualBlock : public ResidualBlock<T> {
     return y_;
   }
 
-  // Every branch receives dy: dz_i = act'(a_i) * dy, then one backward pass of
-  // the fused convolution; the skip connection adds dy itself. Both run per
-  // image inside the convolution's parallel loop.
+  /// Every branch receives dy: dz_i = act'(a_i) * dy, then one backward pass of
+  /// the fused convolution; the skip connection adds dy itself. Both run per
+  /// image inside the convolution's parallel loop.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     this->check_gradient_shape(dy, y_);
     ensure_shape_like(dz_, a_);
@@ -272,7 +273,7 @@ class ParallelResidualBlock : public ResidualBlock<T> {
     return ps;
   }
 
-  // The fused C -> N*C convolution.
+  /// The fused C -> N*C convolution.
   Conv2d<T>& fused() { return conv_; }
 
  private:
@@ -280,8 +281,8 @@ class ParallelResidualBlock : public ResidualBlock<T> {
   Tensor4<T> x_, a_, y_, dz_, dx_;
 };
 
-// N residual layers one after another. With N fixed: (channels, kernel
-// [, options]); with N = Dynamic: (layers, channels, kernel [, options]).
+/// N residual layers one after another. With N fixed: (channels, kernel
+/// [, options]); with N = Dynamic: (layers, channels, kernel [, options]).
 template <int N, class T = float>
 class SequentialResidual : public SequentialResidualBlock<T> {
   static_assert(N > 0 || N == Dynamic, "SequentialResidual<N>: N must be positive, or Dynamic");
@@ -295,7 +296,7 @@ class SequentialResidual : public SequentialResidualBlock<T> {
       : SequentialResidualBlock<T>(layers, channels, kernel, opt) {}
 };
 
-// N residual branches side by side on the same input, summed.
+/// N residual branches side by side on the same input, summed.
 template <int N, class T = float>
 class ParallelResidual : public ParallelResidualBlock<T> {
   static_assert(N > 0 || N == Dynamic, "ParallelResidual<N>: N must be positive, or Dynamic");
@@ -309,7 +310,7 @@ class ParallelResidual : public ParallelResidualBlock<T> {
       : ParallelResidualBlock<T>(layers, channels, kernel, opt) {}
 };
 
-// Either layout with everything chosen at run time, for tools built from flags.
+/// Either layout with everything chosen at run time, for tools built from flags.
 template <class T = float>
 std::unique_ptr<ResidualBlock<T>> make_residual(Layout layout, Index layers, Index channels, Index kernel,
                                                 const ResidualOptions& opt = {}) {

@@ -1,5 +1,6 @@
-// Softmax of one sample's k logits, computed from log-sum-exp so large
-// logits do not overflow.
+/// \file
+/// Softmax of one sample's k logits, computed from log-sum-exp so large
+/// logits do not overflow.
 #pragma once
 
 #include <cmath>
@@ -8,8 +9,8 @@
 
 namespace shallow {
 
-// p = softmax(z) over k values (p may alias z); returns log(sum(exp(z))), so
-// that -log p[i] = result - z[i] without another pass.
+/// p = softmax(z) over k values (p may alias z); returns log(sum(exp(z))), so
+/// that -log p[i] = result - z[i] without another pass.
 template <class T>
 T softmax(const T* z, Index k, T* p) {
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;

@@ -1,13 +1,14 @@
-// Layer specs: one line "name key=value ...", written by a layer's spec()
-// with SpecWriter and read back by its static from_spec() with SpecReader,
-// so an architecture can be stored as text (in checkpoints, on the command
-// line) and rebuilt exactly. Numbers are written in their shortest exact
-// form. A reader that leaves a key unread, or reads a key that is missing or
-// malformed, throws ConfigError quoting the line: a typo in a spec is never
-// silently ignored. A reader may carry a parameter budget (make_network
-// gives every line of an architecture one): a layer's from_spec reserves
-// its parameters before it allocates them, so a spec claiming billions is
-// refused without trying.
+/// \file
+/// Layer specs: one line "name key=value ...", written by a layer's spec()
+/// with SpecWriter and read back by its static from_spec() with SpecReader,
+/// so an architecture can be stored as text (in checkpoints, on the command
+/// line) and rebuilt exactly. Numbers are written in their shortest exact
+/// form. A reader that leaves a key unread, or reads a key that is missing or
+/// malformed, throws ConfigError quoting the line: a typo in a spec is never
+/// silently ignored. A reader may carry a parameter budget (make_network
+/// gives every line of an architecture one): a layer's from_spec reserves
+/// its parameters before it allocates them, so a spec claiming billions is
+/// refused without trying.
 #pragma once
 
 #include <cmath>
@@ -42,7 +43,7 @@ class SpecWriter {
 
 class SpecReader {
  public:
-  // budget: parameters left for this and later lines (null: no limit).
+  /// budget: parameters left for this and later lines (null: no limit).
   explicit SpecReader(const std::string& line, double* budget = nullptr) : line_(line), budget_(budget) {
     std::istringstream in(line);
     in >> name_;
@@ -70,7 +71,7 @@ class SpecReader {
     if (!parse_number(s, v)) fail(key + "=" + s + " is not an integer");
     return v;
   }
-  // A finite number.
+  /// A finite number.
   double number(const std::string& key) const {
     const std::string s = text(key);
     double v = 0;
@@ -82,9 +83,9 @@ class SpecReader {
     if (s != "0" && s != "1") fail(key + "=" + s + " is not 0 or 1");
     return s == "1";
   }
-  // Takes `count` parameters (a product of values read from the spec, in
-  // double so it cannot overflow) out of the budget; ConfigError when they
-  // do not fit. Call in from_spec before constructing the layer.
+  /// Takes `count` parameters (a product of values read from the spec, in
+  /// double so it cannot overflow) out of the budget; ConfigError when they
+  /// do not fit. Call in from_spec before constructing the layer.
   void reserve_parameters(double count) const {
     if (!budget_) return;
     if (!(count <= *budget_))
@@ -93,7 +94,7 @@ class SpecReader {
     *budget_ -= count;
   }
 
-  // Every key of the line must have been read: call last in from_spec.
+  /// Every key of the line must have been read: call last in from_spec.
   void finish() const {
     for (const auto& [key, value] : values_)
       if (!read_.count(key)) fail("unknown key " + key + "=" + value);

@@ -1,6 +1,7 @@
-// Stack<T, Layers...>: layers fixed at compile time, a tuple of concrete
-// layers in a chain (Stack<float, Conv2d<float>, ReLU<float>, ...>). Same
-// contract and parameter naming as Network.
+/// \file
+/// Stack<T, Layers...>: layers fixed at compile time, a tuple of concrete
+/// layers in a chain (Stack<float, Conv2d<float>, ReLU<float>, ...>). Same
+/// contract and parameter naming as Network.
 #pragma once
 
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace shallow {
 
-// Layers fixed at compile time: Stack<float, Conv2d<float>, ReLU<float>, ...>.
+/// Layers fixed at compile time: Stack<float, Conv2d<float>, ReLU<float>, ...>.
 template <class T, class... Layers>
 class Stack : public Layer<T> {
  public:

@@ -1,58 +1,59 @@
-// ONNX export: a trained Network as an ONNX model, for inference in any
-// ONNX runtime. Built with the ONNX project's own protobuf schema (Debian:
-// libonnx-dev, libprotobuf-dev); link the CMake target shallow::onnx
-// (cmake/shallowOnnx.cmake), which also sets the ONNX_ML and ONNX_NAMESPACE
-// definitions that schema was compiled with.
-//
-//   shallow::OnnxExportOptions o;
-//   o.mean = {0.1307};  o.stddev = {0.3081};  o.class_names = data.class_names;
-//   shallow::export_onnx(net, "mnist.onnx", {1, 28, 28}, o);
-//
-// The model: opset 13 of the default domain, IR version 7 (onnx_opset,
-// onnx_ir_version below), as ONNX 1.8 introduced them: checked with
-// Debian's ONNX 1.12 and with onnxruntime-node 1.30 (tests/onnx).
-//   input   "input"          float32 [N, C, H, W], pixels scaled to [0, 1];
-//                            the batch dimension is symbolic ("N")
-//   output  "logits"         float32 [N, classes]
-//   output  "probabilities"  float32 [N, classes], softmax of the logits
-//                            (only with options.probabilities)
-//   metadata_props           shallow_version, architecture (Network::spec(),
-//                            a layer a line), input_shape ("CxHxW"),
-//                            class_names (one a line), mean and stddev
-//                            (comma-separated) when given, options.metadata
-//
-// Normalisation, when mean/stddev are given, is a Sub and a Div at the
-// start, as DataLoader applies it. It is not folded into the first
-// convolution: that convolution zero-pads the NORMALISED image, and a folded
-// one would pad raw pixels with 0, which differs wherever the border is read.
-//
-// The graph is the network's inference behaviour, whatever mode it is in:
-// batch normalisation uses its running statistics, dropout is left out.
-// Values are stored as float32 whatever the network's scalar type.
-//
-// Each layer is read from its spec() line and its parameters()/buffers()
-// (checked against the shapes the spec implies), walking net[i]:
-//   conv2d               Conv, explicit pads ('same': the extra row/column
-//                        bottom/right, as Conv2d computes them)
-//   sequential_residual  per branch: Conv, activation, Add
-//   parallel_residual    one Conv of C -> layers*C channels (the branches'
-//                        weights concatenated in order), activation, Reshape
-//                        to [N, layers, C, H, W], ReduceSum over the
-//                        branches, Add the input
-//   relu, tanh, sigmoid, leaky_relu   Relu, Tanh, Sigmoid, LeakyRelu
-//   identity, dropout    nothing
-//   batchnorm2d          BatchNormalization (running statistics)
-//   maxpool2d, avgpool2d MaxPool, AveragePool (count_include_pad=1)
-//   global_avgpool       GlobalAveragePool
-//   flatten              Flatten (axis 1)
-//   dense                Gemm with transB=1, after a Flatten when needed
-// Spec keys not needed for inference are ignored; a residual block's
-// leaky_relu slope is its negative_slope key, else default_negative_slope.
-//
-// Errors: a layer without an ONNX form, or options that do not fit the
-// network, throw ConfigError naming the layer spec or the option; an input
-// the network cannot take, or parameters that differ from what a layer's
-// spec implies, ShapeError; a file that cannot be written, IoError.
+/// \file
+/// ONNX export: a trained Network as an ONNX model, for inference in any
+/// ONNX runtime. Built with the ONNX project's own protobuf schema (Debian:
+/// libonnx-dev, libprotobuf-dev); link the CMake target shallow::onnx
+/// (cmake/shallowOnnx.cmake), which also sets the ONNX_ML and ONNX_NAMESPACE
+/// definitions that schema was compiled with.
+///
+///   shallow::OnnxExportOptions o;
+///   o.mean = {0.1307};  o.stddev = {0.3081};  o.class_names = data.class_names;
+///   shallow::export_onnx(net, "mnist.onnx", {1, 28, 28}, o);
+///
+/// The model: opset 13 of the default domain, IR version 7 (onnx_opset,
+/// onnx_ir_version below), as ONNX 1.8 introduced them: checked with
+/// Debian's ONNX 1.12 and with onnxruntime-node 1.30 (tests/onnx).
+///   input   "input"          float32 [N, C, H, W], pixels scaled to [0, 1];
+///                            the batch dimension is symbolic ("N")
+///   output  "logits"         float32 [N, classes]
+///   output  "probabilities"  float32 [N, classes], softmax of the logits
+///                            (only with options.probabilities)
+///   metadata_props           shallow_version, architecture (Network::spec(),
+///                            a layer a line), input_shape ("CxHxW"),
+///                            class_names (one a line), mean and stddev
+///                            (comma-separated) when given, options.metadata
+///
+/// Normalisation, when mean/stddev are given, is a Sub and a Div at the
+/// start, as DataLoader applies it. It is not folded into the first
+/// convolution: that convolution zero-pads the NORMALISED image, and a folded
+/// one would pad raw pixels with 0, which differs wherever the border is read.
+///
+/// The graph is the network's inference behaviour, whatever mode it is in:
+/// batch normalisation uses its running statistics, dropout is left out.
+/// Values are stored as float32 whatever the network's scalar type.
+///
+/// Each layer is read from its spec() line and its parameters()/buffers()
+/// (checked against the shapes the spec implies), walking net[i]:
+///   conv2d               Conv, explicit pads ('same': the extra row/column
+///                        bottom/right, as Conv2d computes them)
+///   sequential_residual  per branch: Conv, activation, Add
+///   parallel_residual    one Conv of C -> layers*C channels (the branches'
+///                        weights concatenated in order), activation, Reshape
+///                        to [N, layers, C, H, W], ReduceSum over the
+///                        branches, Add the input
+///   relu, tanh, sigmoid, leaky_relu   Relu, Tanh, Sigmoid, LeakyRelu
+///   identity, dropout    nothing
+///   batchnorm2d          BatchNormalization (running statistics)
+///   maxpool2d, avgpool2d MaxPool, AveragePool (count_include_pad=1)
+///   global_avgpool       GlobalAveragePool
+///   flatten              Flatten (axis 1)
+///   dense                Gemm with transB=1, after a Flatten when needed
+/// Spec keys not needed for inference are ignored; a residual block's
+/// leaky_relu slope is its negative_slope key, else default_negative_slope.
+///
+/// Errors: a layer without an ONNX form, or options that do not fit the
+/// network, throw ConfigError naming the layer spec or the option; an input
+/// the network cannot take, or parameters that differ from what a layer's
+/// spec implies, ShapeError; a file that cannot be written, IoError.
 #pragma once
 
 #if !defined(ONNX_NAMESPACE)
@@ -76,7 +77,7 @@ inline constexpr std::int64_t onnx_opset = 13;
 inline constexpr std::int64_t onnx_ir_version = 7;
 
 struct OnnxExportOptions {
-  // Per channel, of pixels in [0, 1] (as LoaderOptions); empty: 0 and 1.
+  /// Per channel, of pixels in [0, 1] (as LoaderOptions); empty: 0 and 1.
   std::vector<double> mean, stddev;
   std::vector<std::string> class_names;  // empty, or one per class
   bool probabilities = false;            // add the "probabilities" output
@@ -435,8 +436,8 @@ inline void add_metadata(pb::ModelProto& m, const std::string& key, const std::s
 
 }  // namespace detail::onnx_export
 
-// The ONNX model of net for input samples of shape `input` (see the top of
-// this file). net is not changed; it is non-const because parameters() is.
+/// The ONNX model of net for input samples of shape `input` (see the top of
+/// this file). net is not changed; it is non-const because parameters() is.
 template <class T>
 ::ONNX_NAMESPACE::ModelProto to_onnx(Network<T>& net, Shape input, const OnnxExportOptions& o = {}) {
   namespace ox = detail::onnx_export;
@@ -472,8 +473,8 @@ template <class T>
   return model;
 }
 
-// Writes to_onnx(net, input, o) to path atomically (a temporary file beside
-// it, synced, renamed over path).
+/// Writes to_onnx(net, input, o) to path atomically (a temporary file beside
+/// it, synced, renamed over path).
 template <class T>
 void export_onnx(Network<T>& net, const std::string& path, Shape input, const OnnxExportOptions& o = {}) {
   const ::ONNX_NAMESPACE::ModelProto model = to_onnx(net, input, o);

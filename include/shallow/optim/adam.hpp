@@ -1,13 +1,14 @@
-// Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW (without
-// amsgrad). Per parameter p with gradient g, at step t:
-//   p  *= 1 - lr * weight_decay                      (AdamW: decoupled decay)
-//   g   = g + weight_decay * p                       (Adam: L2 penalty)
-//   m   = beta1 * m + (1 - beta1) * g
-//   v   = beta2 * v + (1 - beta2) * g^2
-//   bc1 = 1 - beta1^t,  bc2 = 1 - beta2^t
-//   p  -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
-// eps is added after the bias correction of v, as PyTorch does. m and v are
-// saved as "<parameter>.exp_avg" and "<parameter>.exp_avg_sq".
+/// \file
+/// Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW (without
+/// amsgrad). Per parameter p with gradient g, at step t:
+///   p  *= 1 - lr * weight_decay                      (AdamW: decoupled decay)
+///   g   = g + weight_decay * p                       (Adam: L2 penalty)
+///   m   = beta1 * m + (1 - beta1) * g
+///   v   = beta2 * v + (1 - beta2) * g^2
+///   bc1 = 1 - beta1^t,  bc2 = 1 - beta2^t
+///   p  -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
+/// eps is added after the bias correction of v, as PyTorch does. m and v are
+/// saved as "<parameter>.exp_avg" and "<parameter>.exp_avg_sq".
 #pragma once
 
 #include <array>
@@ -29,7 +30,7 @@ struct AdamOptions {
   double weight_decay = 0;
 };
 
-// The same fields; only AdamW's default weight decay differs.
+/// The same fields; only AdamW's default weight decay differs.
 struct AdamWOptions {
   double lr = 1e-3;
   std::array<double, 2> betas{0.9, 0.999};

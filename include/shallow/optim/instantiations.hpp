@@ -1,5 +1,6 @@
-// The templates of the optim floor that libshallow_kernels instantiates for
-// T = float and double (see core/compiled.hpp). X(declaration) per entry.
+/// \file
+/// The templates of the optim floor that libshallow_kernels instantiates for
+/// T = float and double (see core/compiled.hpp). X(declaration) per entry.
 #pragma once
 
 #define SHALLOW_OPTIM_INSTANTIATIONS(X, T) \

@@ -1,11 +1,12 @@
-// The optimizer base: holds the parameter views, the learning rate, the step
-// count and the per-parameter state vectors (momentum, Adam's moments), and
-// saves/restores that state so a resumed run continues bit-identically.
-//
-// A derived optimizer declares its state kinds with add_slot() in its
-// constructor and implements update(); step() calls update() and counts.
-// Gradients are read, never modified: zero_grad() is the caller's job, as
-// layers accumulate into them.
+/// \file
+/// The optimizer base: holds the parameter views, the learning rate, the step
+/// count and the per-parameter state vectors (momentum, Adam's moments), and
+/// saves/restores that state so a resumed run continues bit-identically.
+///
+/// A derived optimizer declares its state kinds with add_slot() in its
+/// constructor and implements update(); step() calls update() and counts.
+/// Gradients are read, never modified: zero_grad() is the caller's job, as
+/// layers accumulate into them.
 #pragma once
 
 #include <cmath>
@@ -21,42 +22,52 @@
 
 namespace shallow {
 
-// Everything an optimizer needs besides its options to continue a run: the
-// number of steps taken and one named flat vector per (parameter, state
-// kind), in parameter order, named "<parameter>.<kind>" (e.g.
-// "conv1.weight.exp_avg").
+/// Everything an optimizer needs besides its options to continue a run: the
+/// number of steps taken and one named flat vector per (parameter, state
+/// kind), in parameter order, named "<parameter>.<kind>" (e.g.
+/// "conv1.weight.exp_avg").
 template <class T>
 struct OptimizerState {
+  /// Steps taken.
   std::int64_t steps = 0;
+  /// The state tensors, named parameter.kind (e.g. conv1.weight.exp_avg).
   std::vector<std::pair<std::string, VectorX<T>>> tensors;
 };
 
+/// Updates a fixed list of parameters from their gradients; step() once per batch after backward.
 template <class T>
 class Optimizer {
  public:
+  /// The scalar type of the parameters.
   using Scalar = T;
 
   virtual ~Optimizer() = default;
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
+  /// One update of every parameter from its current gradient.
   void step() {
     update(steps_ + 1);
     ++steps_;
   }
 
+  /// Zeroes every parameter's gradient.
   void zero_grad() {
     for (auto& p : params_) p.grad.setZero();
   }
 
+  /// The learning rate of the next step.
   double lr() const { return lr_; }
+  /// Sets the learning rate (finite, >= 0; ConfigError otherwise), e.g. from an LrSchedule.
   void set_lr(double lr) {
     check_lr(lr);
     lr_ = lr;
   }
 
+  /// Steps taken so far.
   std::int64_t steps() const { return steps_; }
 
+  /// A copy of the step count and state tensors, for a checkpoint.
   OptimizerState<T> state() const {
     OptimizerState<T> s;
     s.steps = steps_;
@@ -65,8 +76,8 @@ class Optimizer {
     return s;
   }
 
-  // Checks everything before changing anything, so a mismatched state
-  // (another model, another optimizer) leaves this optimizer as it was.
+  /// Checks everything before changing anything, so a mismatched state
+  /// (another model, another optimizer) leaves this optimizer as it was.
   void load_state(const OptimizerState<T>& s) {
     if (s.steps < 0) throw ShapeError("optimizer state: negative step count " + std::to_string(s.steps));
     const std::size_t expected = params_.size() * slot_kinds_.size();
@@ -89,8 +100,8 @@ class Optimizer {
   }
 
  protected:
-  // An empty list is refused: an optimizer built before the layers were
-  // added would otherwise train nothing without a word.
+  /// An empty list is refused: an optimizer built before the layers were
+  /// added would otherwise train nothing without a word.
   Optimizer(std::vector<Parameter<T>> params, double lr) : params_(std::move(params)) {
     SHALLOW_CHECK(!params_.empty(), ConfigError,
                   "optimizer: the parameter list is empty (build it after the network's layers are added)");
@@ -101,18 +112,20 @@ class Optimizer {
     set_lr(lr);
   }
 
-  // step is 1 on the first call, as PyTorch's per-parameter step count.
+  /// step is 1 on the first call, as PyTorch's per-parameter step count.
   virtual void update(std::int64_t step) = 0;
 
-  // Declares a state kind: one zero vector per parameter. Returns its id.
+  /// Declares a state kind: one zero vector per parameter. Returns its id.
   std::size_t add_slot(std::string kind) {
     slot_kinds_.push_back(std::move(kind));
     auto& vectors = slots_.emplace_back();
     for (const auto& p : params_) vectors.push_back(VectorX<T>::Zero(p.value.size()));
     return slots_.size() - 1;
   }
+  /// The state vector of slot id for parameter param.
   VectorX<T>& slot(std::size_t id, std::size_t param) { return slots_[id][param]; }
 
+  /// The parameters being optimised.
   std::vector<Parameter<T>>& params() { return params_; }
 
  private:

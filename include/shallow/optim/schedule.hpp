@@ -1,27 +1,28 @@
-// Learning-rate schedules as pure functions of the epoch (or of the step: the
-// schedule does not care which, as long as its lengths count the same unit).
-// lr_at(e) depends on nothing but e, so a resumed run computes the same rate
-// without any saved scheduler state. Epochs count from 0.
-//
-//   constant          lr
-//   step              lr * gamma^floor(e / step_size)                (StepLR)
-//   cosine            eta_min + (lr - eta_min) * (1 + cos(pi * e / t_max)) / 2
-//                     for e < t_max, then eta_min   (CosineAnnealingLR, but
-//                     held at eta_min instead of rising again)
-//   with_warmup(w)    the schedule above, scaled by (e + 1) / (w + 1) for
-//                     e < w: w epochs that ramp up linearly and never use a
-//                     zero rate, then the schedule unchanged.
-//
-// Text form, for command lines (parse_schedule; spec() writes it back):
-//
-//   schedule := [ "warmup:" W "+" ] decay
-//   decay    := "constant"
-//             | "step:" STEP_SIZE [ ":" GAMMA ]          GAMMA defaults to 0.1
-//             | "cosine" [ ":" T_MAX [ ":" ETA_MIN ] ]   T_MAX defaults to the
-//                                                        run's epochs, ETA_MIN to 0
-//   e.g. "cosine", "step:30:0.1", "warmup:5+cosine", "warmup:2+step:10:0.5"
-//
-// The base rate is not part of the text: it comes with the optimizer's lr.
+/// \file
+/// Learning-rate schedules as pure functions of the epoch (or of the step: the
+/// schedule does not care which, as long as its lengths count the same unit).
+/// lr_at(e) depends on nothing but e, so a resumed run computes the same rate
+/// without any saved scheduler state. Epochs count from 0.
+///
+///   constant          lr
+///   step              lr * gamma^floor(e / step_size)                (StepLR)
+///   cosine            eta_min + (lr - eta_min) * (1 + cos(pi * e / t_max)) / 2
+///                     for e < t_max, then eta_min   (CosineAnnealingLR, but
+///                     held at eta_min instead of rising again)
+///   with_warmup(w)    the schedule above, scaled by (e + 1) / (w + 1) for
+///                     e < w: w epochs that ramp up linearly and never use a
+///                     zero rate, then the schedule unchanged.
+///
+/// Text form, for command lines (parse_schedule; spec() writes it back):
+///
+///   schedule := [ "warmup:" W "+" ] decay
+///   decay    := "constant"
+///             | "step:" STEP_SIZE [ ":" GAMMA ]          GAMMA defaults to 0.1
+///             | "cosine" [ ":" T_MAX [ ":" ETA_MIN ] ]   T_MAX defaults to the
+///                                                        run's epochs, ETA_MIN to 0
+///   e.g. "cosine", "step:30:0.1", "warmup:5+cosine", "warmup:2+step:10:0.5"
+///
+/// The base rate is not part of the text: it comes with the optimizer's lr.
 #pragma once
 
 #include <cmath>
@@ -73,7 +74,7 @@ class LrSchedule {
     return lr;
   }
 
-  // The text form, which parse_schedule reads back to this schedule.
+  /// The text form, which parse_schedule reads back to this schedule.
   std::string spec() const {
     std::string decay;
     switch (kind_) {
@@ -139,8 +140,8 @@ Number parse_field(const std::string& text, const std::string& field, const char
 
 }  // namespace detail
 
-// Reads the text form above; lr is the base rate, epochs the length of the run
-// (cosine's default t_max). Throws shallow::Error on anything else.
+/// Reads the text form above; lr is the base rate, epochs the length of the run
+/// (cosine's default t_max). Throws shallow::Error on anything else.
 inline LrSchedule parse_schedule(const std::string& text, double lr, std::int64_t epochs) {
   const std::string warmup_prefix = "warmup:";
   std::string decay = text;

@@ -1,12 +1,13 @@
-// Stochastic gradient descent with momentum, as torch.optim.SGD. Per
-// parameter p with gradient g, at step t:
-//   d   = g + weight_decay * p                       (L2 penalty)
-//   buf = d                                          if t == 1
-//   buf = momentum * buf + (1 - dampening) * d       otherwise
-//   d   = d + momentum * buf  if nesterov,  buf  otherwise   (when momentum != 0)
-//   p  -= lr * d
-// The momentum buffer is saved as "<parameter>.momentum_buffer" (none when
-// momentum is 0).
+/// \file
+/// Stochastic gradient descent with momentum, as torch.optim.SGD. Per
+/// parameter p with gradient g, at step t:
+///   d   = g + weight_decay * p                       (L2 penalty)
+///   buf = d                                          if t == 1
+///   buf = momentum * buf + (1 - dampening) * d       otherwise
+///   d   = d + momentum * buf  if nesterov,  buf  otherwise   (when momentum != 0)
+///   p  -= lr * d
+/// The momentum buffer is saved as "<parameter>.momentum_buffer" (none when
+/// momentum is 0).
 #pragma once
 
 #include <cmath>

@@ -1,35 +1,36 @@
-// Checkpoints: a network's architecture, weights and buffers, optionally its
-// optimizer's state, and free-form metadata for the trainer, in one
-// versioned binary file that is replaced atomically and verified before it
-// is trusted.
-//
-// File layout (every integer little-endian):
-//
-//   offset  size  field
-//   0       12    magic "SHALLOWCKPT\0"
-//   12      4     u32 format version (checkpoint_format_version)
-//   16            sections in this order, each a 4-byte ASCII tag, a u64
-//                 payload length and the payload:
-//                   ARCH  str architecture (Network::spec(), a layer a line)
-//                   PARM  u64 count, count x tensor      (parameters)
-//                   BUFF  u64 count, count x tensor      (buffers)
-//                   OPTM  str kind, i64 steps, u64 count, count x tensor
-//                         (rank 1; present only with optimizer state)
-//                   META  u64 count, count x (str key, str value)
-//   end-4   4     u32 CRC-32 (zlib's crc32) of every byte before it
-//
-//   str    = u64 byte count, bytes (no terminator)
-//   tensor = str name, u32 value bytes (4: float32, 8: float64), u32 rank,
-//            rank x u64 dims, product(dims) values   (version 1: no value
-//            bytes field; every value float32)
-//
-// Loading checks magic, version and checksum before parsing, bounds every
-// count and length by the bytes that remain, and refuses NaN or infinite
-// values, so a corrupt or hostile file gives a FormatError rather than a
-// crash, a hang or a huge allocation. Values are stored in the network's
-// scalar type (float32 for float, float64 for double); a checkpoint of a
-// double network loads into a float one rounded to float, as a cast would.
-// Version 1 files (shallow 0.1) still load.
+/// \file
+/// Checkpoints: a network's architecture, weights and buffers, optionally its
+/// optimizer's state, and free-form metadata for the trainer, in one
+/// versioned binary file that is replaced atomically and verified before it
+/// is trusted.
+///
+/// File layout (every integer little-endian):
+///
+///   offset  size  field
+///   0       12    magic "SHALLOWCKPT\0"
+///   12      4     u32 format version (checkpoint_format_version)
+///   16            sections in this order, each a 4-byte ASCII tag, a u64
+///                 payload length and the payload:
+///                   ARCH  str architecture (Network::spec(), a layer a line)
+///                   PARM  u64 count, count x tensor      (parameters)
+///                   BUFF  u64 count, count x tensor      (buffers)
+///                   OPTM  str kind, i64 steps, u64 count, count x tensor
+///                         (rank 1; present only with optimizer state)
+///                   META  u64 count, count x (str key, str value)
+///   end-4   4     u32 CRC-32 (zlib's crc32) of every byte before it
+///
+///   str    = u64 byte count, bytes (no terminator)
+///   tensor = str name, u32 value bytes (4: float32, 8: float64), u32 rank,
+///            rank x u64 dims, product(dims) values   (version 1: no value
+///            bytes field; every value float32)
+///
+/// Loading checks magic, version and checksum before parsing, bounds every
+/// count and length by the bytes that remain, and refuses NaN or infinite
+/// values, so a corrupt or hostile file gives a FormatError rather than a
+/// crash, a hang or a huge allocation. Values are stored in the network's
+/// scalar type (float32 for float, float64 for double); a checkpoint of a
+/// double network loads into a float one rounded to float, as a cast would.
+/// Version 1 files (shallow 0.1) still load.
 #pragma once
 
 #include <zlib.h>
@@ -58,7 +59,7 @@ namespace shallow {
 
 inline constexpr std::uint32_t checkpoint_format_version = 2;
 
-// One stored tensor: a parameter, a buffer or an optimizer state vector.
+/// One stored tensor: a parameter, a buffer or an optimizer state vector.
 struct NamedTensor {
   std::string name;
   std::vector<Index> shape;
@@ -70,12 +71,12 @@ struct Checkpoint {
   std::string architecture;              // Network::spec()
   std::vector<NamedTensor> parameters;   // in parameters() order
   std::vector<NamedTensor> buffers;      // in buffers() order; shape {size}
-  // Optimizers carry no name of their own, so the caller sets the kind
-  // ("adam") and checks it on resume; it is saved only with the state.
+  /// Optimizers carry no name of their own, so the caller sets the kind
+  /// ("adam") and checks it on resume; it is saved only with the state.
   std::string optimizer;
   std::optional<OptimizerState<double>> optimizer_state;
-  // Bytes a value takes in the file: 4 (float32) or 8 (float64), set by
-  // capture from the network's scalar type.
+  /// Bytes a value takes in the file: 4 (float32) or 8 (float64), set by
+  /// capture from the network's scalar type.
   std::uint32_t value_bytes = 4;
   std::map<std::string, std::string> metadata;
 };
@@ -494,8 +495,8 @@ NamedTensor to_named(const std::string& name, std::vector<Index> shape, const Ve
 
 }  // namespace detail
 
-// A snapshot of net (a Network or any Layer) and, when given, of opt's
-// state. Set `optimizer` and `metadata` on the result before saving.
+/// A snapshot of net (a Network or any Layer) and, when given, of opt's
+/// state. Set `optimizer` and `metadata` on the result before saving.
 template <class T>
 Checkpoint capture(Layer<T>& net, const Optimizer<detail::non_deduced<T>>* opt = nullptr) {
   Checkpoint ck;
@@ -513,37 +514,37 @@ Checkpoint capture(Layer<T>& net, const Optimizer<detail::non_deduced<T>>* opt =
   return ck;
 }
 
-// Loads ck into an existing net (and opt, when given). The architecture
-// must match net.spec() exactly and every parameter and buffer by name and
-// shape; otherwise ShapeError names the first difference and nothing changes.
+/// Loads ck into an existing net (and opt, when given). The architecture
+/// must match net.spec() exactly and every parameter and buffer by name and
+/// shape; otherwise ShapeError names the first difference and nothing changes.
 template <class T>
 void restore(const Checkpoint& ck, Layer<T>& net, Optimizer<detail::non_deduced<T>>* opt = nullptr) {
   detail::require_same_architecture(ck.architecture, net.spec());
   detail::load_weights(ck, net, opt);
 }
 
-// Replaces path atomically; an existing file is never left half-written.
-// Throws IoError when the file cannot be written (the old one stays),
-// NumericError for NaN or infinite values, which loading would refuse.
+/// Replaces path atomically; an existing file is never left half-written.
+/// Throws IoError when the file cannot be written (the old one stays),
+/// NumericError for NaN or infinite values, which loading would refuse.
 inline void save_checkpoint(const std::string& path, const Checkpoint& ck) {
   write_file_atomically(path, detail::encode_checkpoint(ck));
 }
 
-// IoError when path cannot be read (missing, permission denied, a
-// directory); FormatError naming the fault when its contents are not a
-// sound checkpoint.
+/// IoError when path cannot be read (missing, permission denied, a
+/// directory); FormatError naming the fault when its contents are not a
+/// sound checkpoint.
 inline Checkpoint load_checkpoint(const std::string& path) {
   return detail::decode_checkpoint(read_file(path), path);
 }
 
-// The same for a checkpoint file's bytes already in memory.
+/// The same for a checkpoint file's bytes already in memory.
 inline Checkpoint parse_checkpoint(const Bytes& bytes, const std::string& path) {
   return detail::decode_checkpoint(bytes, path);
 }
 
-// A network built from the stored architecture with the stored weights and
-// buffers, in training mode as any new network (call eval() to predict).
-// A checkpoint whose weights do not fit its own architecture is a FormatError.
+/// A network built from the stored architecture with the stored weights and
+/// buffers, in training mode as any new network (call eval() to predict).
+/// A checkpoint whose weights do not fit its own architecture is a FormatError.
 template <class T = float>
 Network<T> load_network(const std::string& path) {
   const Checkpoint ck = load_checkpoint(path);

@@ -1,6 +1,7 @@
-// What one epoch of training measured, and its JSON line form (one object a
-// line, as in a --metrics file): written by to_json, read back by
-// metrics_from_json, both through core/json.hpp.
+/// \file
+/// What one epoch of training measured, and its JSON line form (one object a
+/// line, as in a --metrics file): written by to_json, read back by
+/// metrics_from_json, both through core/json.hpp.
 #pragma once
 
 #include <cmath>
@@ -22,7 +23,7 @@ struct EpochMetrics {
   double val_seconds = 0;                 // of the validation pass
 };
 
-// One JSON object; NaN (no validation set) is written as null.
+/// One JSON object; NaN (no validation set) is written as null.
 inline std::string to_json(const EpochMetrics& m) {
   Json o = Json::object();
   o.set("epoch", m.epoch)
@@ -37,9 +38,9 @@ inline std::string to_json(const EpochMetrics& m) {
   return o.dump();
 }
 
-// Reads back a line written by to_json; fields it lacks keep their defaults
-// (lines of older versions lack val_seconds). FormatError naming `source`
-// when the line is not such an object.
+/// Reads back a line written by to_json; fields it lacks keep their defaults
+/// (lines of older versions lack val_seconds). FormatError naming `source`
+/// when the line is not such an object.
 inline EpochMetrics metrics_from_json(const std::string& line, const std::string& source) {
   const Json o = Json::parse(line, source);
   if (!o.is_object()) throw FormatError(source, "not a metrics line: " + line.substr(0, 80));
@@ -66,7 +67,7 @@ inline EpochMetrics metrics_from_json(const std::string& line, const std::string
   return m;
 }
 
-// Appends one line to a file (created if missing).
+/// Appends one line to a file (created if missing).
 inline void append_line(const std::string& path, const std::string& line) {
   std::ofstream out(path, std::ios::app);
   out << line << '\n';

@@ -1,5 +1,6 @@
-// Progress within an epoch, on stderr: on a terminal a bar redrawn in place;
-// otherwise a plain line at every tenth of the epoch, so logs stay readable.
+/// \file
+/// Progress within an epoch, on stderr: on a terminal a bar redrawn in place;
+/// otherwise a plain line at every tenth of the epoch, so logs stay readable.
 #pragma once
 
 #include <cstdio>
@@ -11,12 +12,12 @@
 
 namespace shallow {
 
-// "epoch 3/10", or "epoch 3" when the total is unknown (or exceeded).
+/// "epoch 3/10", or "epoch 3" when the total is unknown (or exceeded).
 inline std::string epoch_label(int epoch, int epochs) {
   return "epoch " + std::to_string(epoch) + (epochs >= epoch ? "/" + std::to_string(epochs) : "");
 }
 
-// Draws the progress of one epoch.
+/// Draws the progress of one epoch.
 class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled), live_(enabled && isatty(fileno(stderr))) {}

@@ -1,20 +1,21 @@
-// What a checkpoint carries besides weights and optimizer state: how far
-// the run got, what the network expects as input, the class names, the
-// normalisation, the metrics so far, and the settings that fixed the run.
-// Written into and read from a Checkpoint's metadata map; reading checks
-// every value (a crafted file with a valid checksum is still hostile), so a
-// predictor or a resumed run can trust what it gets.
-//
-//   key          value
-//   epoch        epochs finished, a whole number
-//   layout       sequential | parallel (informational)
-//   dataset      the dataset's name (informational)
-//   input        CxHxW of one input image
-//   class_names  one name a line
-//   mean, std    one number per channel, separated by spaces
-//   metrics      one EpochMetrics JSON line per finished epoch
-//   settings     a JSON object of the settings a resumed run must keep
-//                (absent in checkpoints of shallow 0.1)
+/// \file
+/// What a checkpoint carries besides weights and optimizer state: how far
+/// the run got, what the network expects as input, the class names, the
+/// normalisation, the metrics so far, and the settings that fixed the run.
+/// Written into and read from a Checkpoint's metadata map; reading checks
+/// every value (a crafted file with a valid checksum is still hostile), so a
+/// predictor or a resumed run can trust what it gets.
+///
+///   key          value
+///   epoch        epochs finished, a whole number
+///   layout       sequential | parallel (informational)
+///   dataset      the dataset's name (informational)
+///   input        CxHxW of one input image
+///   class_names  one name a line
+///   mean, std    one number per channel, separated by spaces
+///   metrics      one EpochMetrics JSON line per finished epoch
+///   settings     a JSON object of the settings a resumed run must keep
+///                (absent in checkpoints of shallow 0.1)
 #pragma once
 
 #include <map>
@@ -33,8 +34,8 @@
 namespace shallow {
 
 struct RunMetadata {
-  // Bounds on what a checkpoint may claim, so that a hostile one is refused
-  // before anything of that size is allocated.
+  /// Bounds on what a checkpoint may claim, so that a hostile one is refused
+  /// before anything of that size is allocated.
   static constexpr Index max_channels = 4096;
   static constexpr Index max_side = 8192;
   static constexpr Index max_input_values = Index(1) << 26;
@@ -49,8 +50,8 @@ struct RunMetadata {
   std::vector<EpochMetrics> history;
   std::map<std::string, std::string> settings;
 
-  // Adds the entries above to ck.metadata. ConfigError for a class name
-  // that could not be read back (empty, or holding a line break).
+  /// Adds the entries above to ck.metadata. ConfigError for a class name
+  /// that could not be read back (empty, or holding a line break).
   void write(Checkpoint& ck) const {
     auto& m = ck.metadata;
     m["epoch"] = std::to_string(epoch);
@@ -74,7 +75,7 @@ struct RunMetadata {
     m["settings"] = s.dump();
   }
 
-  // FormatError naming `path` and the entry for anything missing or wrong.
+  /// FormatError naming `path` and the entry for anything missing or wrong.
   static RunMetadata read(const Checkpoint& ck, const std::string& path) {
     RunMetadata r;
     const auto entry = [&](const std::string& key) -> const std::string& {

@@ -1,11 +1,12 @@
-// Training and evaluation loops for classifiers: one epoch of
-// forward / loss / backward / step over a data loader, evaluation in
-// inference mode, progress on stderr (progress.hpp), metrics as JSON lines
-// (metrics.hpp), and a stop with a clear message the moment the loss stops
-// being finite.
-//
-// A loader is anything with start_epoch(e), batches() and next(Batch<T>&)
-// -> bool; DataLoader is one.
+/// \file
+/// Training and evaluation loops for classifiers: one epoch of
+/// forward / loss / backward / step over a data loader, evaluation in
+/// inference mode, progress on stderr (progress.hpp), metrics as JSON lines
+/// (metrics.hpp), and a stop with a clear message the moment the loss stops
+/// being finite.
+///
+/// A loader is anything with start_epoch(e), batches() and next(Batch<T>&)
+/// -> bool; DataLoader is one.
 #pragma once
 
 #include <chrono>
@@ -43,8 +44,8 @@ struct TrainOptions {
 template <class T = float>
 class Trainer {
  public:
-  // The optimizer must update net's parameters; both hold views of them, so
-  // build the Trainer once the network is complete.
+  /// The optimizer must update net's parameters; both hold views of them, so
+  /// build the Trainer once the network is complete.
   Trainer(Network<T>& net, Optimizer<T>& opt, TrainOptions options = {})
       : net_(net), opt_(opt), options_(std::move(options)), params_(net.parameters()) {
     SHALLOW_CHECK(!params_.empty(), ConfigError, "Trainer: the network has no parameters (add its layers first)");
@@ -70,8 +71,8 @@ class Trainer {
     return r;
   }
 
-  // Trains epoch `epoch` (1-based), evaluates on `val` if given, appends the
-  // metrics line. Throws NumericError when the loss turns NaN or infinite.
+  /// Trains epoch `epoch` (1-based), evaluates on `val` if given, appends the
+  /// metrics line. Throws NumericError when the loss turns NaN or infinite.
   template <class Loader, class ValLoader = Loader>
   EpochMetrics fit_epoch(Loader& train, int epoch, ValLoader* val = nullptr) {
     check_parameters();
