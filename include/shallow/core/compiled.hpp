@@ -9,5 +9,7 @@
 /// the library stays header-only, as before.
 #pragma once
 
+/// Declares an explicit instantiation extern (in the umbrellas, with SHALLOW_COMPILED).
 #define SHALLOW_EXTERN_TEMPLATE(...) extern template __VA_ARGS__;
+/// Defines an explicit instantiation (in src/kernels.cpp).
 #define SHALLOW_INSTANTIATE_TEMPLATE(...) template __VA_ARGS__;

@@ -24,6 +24,7 @@ inline bool built_for_this_cpu() {
 #endif
 }
 
+/// Prints the warning of this file's comment once per process, unless built_for_this_cpu() or SHALLOW_NO_CPU_WARNING is set.
 inline void warn_once_if_not_built_for_this_cpu() {
   static const bool warned = [] {
     if (built_for_this_cpu() || std::getenv("SHALLOW_NO_CPU_WARNING")) return false;

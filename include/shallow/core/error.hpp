@@ -33,9 +33,12 @@ class ShapeError : public Error {
   using Error::Error;
 };
 
+/// A file that cannot be opened, read or written; path() names it.
 class IoError : public Error {
  public:
+  /// The message is "path: what".
   IoError(const std::string& path, const std::string& what) : Error(path + ": " + what), path_(path) {}
+  /// The file the fault concerns.
   const std::string& path() const noexcept { return path_; }
 
  private:
@@ -44,6 +47,7 @@ class IoError : public Error {
 
 class FormatError : public IoError {
  public:
+  /// The message is "path: what".
   using IoError::IoError;
 };
 
@@ -54,6 +58,7 @@ class NumericError : public Error {
 
 }  // namespace shallow
 
+/// Throws shallow's exception Kind, built from the remaining arguments, when cond is false; the arguments are evaluated only then.
 #define SHALLOW_CHECK(cond, Kind, ...)                     \
   do {                                                     \
     if (!(cond)) throw ::shallow::Kind(__VA_ARGS__);       \

@@ -11,6 +11,7 @@
 
 namespace shallow {
 
+/// The seed of a layer built without an Rng.
 inline constexpr std::uint64_t default_seed = 0x5ba11;
 
 /// PyTorch's default: weights and biases uniform in +-1/sqrt(fan_in)

@@ -23,37 +23,60 @@
 
 namespace shallow {
 
+/// A JSON value: null, boolean, number, string, array or object (the contract in this file's comment).
 class Json {
  public:
+  /// The kind of value held.
   enum class Type { null, boolean, number, string, array, object };
+  /// Deepest nesting parse() accepts.
   static constexpr int max_depth = 64;
 
   Json() = default;
+  /// The null value.
   Json(std::nullptr_t) {}
+  /// A boolean.
   Json(bool b) : type_(Type::boolean), bool_(b) {}
+  /// A number.
   Json(double v) : type_(Type::number), number_(v) {}
+  /// A number.
   Json(int v) : Json(double(v)) {}
+  /// A number.
   Json(long v) : Json(double(v)) {}
+  /// A number (exact up to 2^53).
   Json(long long v) : Json(double(v)) {}
+  /// A string.
   Json(std::string s) : type_(Type::string), string_(std::move(s)) {}
+  /// A string.
   Json(const char* s) : Json(std::string(s)) {}
 
+  /// An empty array.
   static Json array() { return Json(Type::array); }
+  /// An empty object.
   static Json object() { return Json(Type::object); }
 
+  /// The kind of value held.
   Type type() const { return type_; }
+  /// Whether the value is null.
   bool is_null() const { return type_ == Type::null; }
+  /// Whether the value is a number.
   bool is_number() const { return type_ == Type::number; }
+  /// Whether the value is a string.
   bool is_string() const { return type_ == Type::string; }
+  /// Whether the value is an array.
   bool is_array() const { return type_ == Type::array; }
+  /// Whether the value is an object.
   bool is_object() const { return type_ == Type::object; }
 
   /// Typed access; ConfigError when the value is of another type.
   bool boolean() const { return expect(Type::boolean, "a boolean").bool_; }
+  /// The number; ConfigError when the value is not one.
   double number() const { return expect(Type::number, "a number").number_; }
+  /// The string; ConfigError when the value is not one.
   const std::string& string() const { return expect(Type::string, "a string").string_; }
+  /// The array's elements; ConfigError when the value is not an array.
   const std::vector<Json>& items() const { return expect(Type::array, "an array").items_; }
 
+  /// Appends v to an array (ConfigError otherwise); returns *this.
   Json& push(Json v) {
     expect(Type::array, "an array");
     items_.push_back(std::move(v));
@@ -62,6 +85,7 @@ class Json {
 
   /// Object members, in insertion order. set() replaces an existing key.
   const std::vector<std::string>& keys() const { return expect(Type::object, "an object").keys_; }
+  /// Sets member key of an object to v (ConfigError when not an object); returns *this.
   Json& set(const std::string& key, Json v) {
     expect(Type::object, "an object");
     for (std::size_t i = 0; i < keys_.size(); ++i)
@@ -80,6 +104,7 @@ class Json {
       if (keys_[i] == key) return &items_[i];
     return nullptr;
   }
+  /// Member key; ConfigError when there is none.
   const Json& at(const std::string& key) const {
     const Json* v = find(key);
     SHALLOW_CHECK(v != nullptr, ConfigError, "JSON object has no member \"" + key + "\"");
@@ -93,6 +118,7 @@ class Json {
     return out;
   }
 
+  /// The value text holds; FormatError naming source, line and column when it is malformed.
   static Json parse(const std::string& text, const std::string& source) {
     Reader r{text, source};
     r.skip();

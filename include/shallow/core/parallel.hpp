@@ -12,6 +12,7 @@
 
 namespace shallow {
 
+/// The number of threads the next parallel region will use (1 without OpenMP).
 inline int num_threads() {
 #ifdef _OPENMP
   return omp_get_max_threads();
@@ -20,6 +21,7 @@ inline int num_threads() {
 #endif
 }
 
+/// Sets the thread count of later parallel regions; n >= 1, else ConfigError.
 inline void set_num_threads(int n) {
   SHALLOW_CHECK(n >= 1, ConfigError, "set_num_threads: need at least one thread, got " + std::to_string(n));
 #ifdef _OPENMP
@@ -27,6 +29,7 @@ inline void set_num_threads(int n) {
 #endif
 }
 
+/// This thread's number in the current team (0 outside a parallel region).
 inline int thread_id() {
 #ifdef _OPENMP
   return omp_get_thread_num();
@@ -35,6 +38,7 @@ inline int thread_id() {
 #endif
 }
 
+/// The number of threads in the current team (1 outside a parallel region).
 inline int team_size() {
 #ifdef _OPENMP
   return omp_get_num_threads();

@@ -12,8 +12,10 @@ namespace shallow {
 /// xoshiro256** seeded through splitmix64 (Blackman & Vigna).
 class Rng {
  public:
+  /// A generator seeded with seed.
   explicit Rng(std::uint64_t seed = 0x5eed) { this->seed(seed); }
 
+  /// Restarts the stream from seed: equal seeds give equal streams.
   void seed(std::uint64_t seed) {
     for (auto& s : s_) {
       seed += 0x9e3779b97f4a7c15ULL;
@@ -24,6 +26,7 @@ class Rng {
     }
   }
 
+  /// The next 64 random bits.
   std::uint64_t next() {
     const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const std::uint64_t t = s_[1] << 17;
@@ -38,6 +41,7 @@ class Rng {
 
   /// Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  /// Uniform in [lo, hi).
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
 
   /// Uniform integer in [0, n), without modulo bias (rejects the short tail).
@@ -60,9 +64,12 @@ class Rng {
 
   /// The whole state, so training can checkpoint and resume a stream exactly.
   struct State {
+    /// The four xoshiro256** state words.
     std::uint64_t s[4];
   };
+  /// The current state.
   State state() const { return {{s_[0], s_[1], s_[2], s_[3]}}; }
+  /// Restores a state from state(): the stream continues from there.
   void set_state(const State& st) {
     for (int i = 0; i < 4; ++i) s_[i] = st.s[i];
   }

@@ -13,13 +13,17 @@
 
 namespace shallow {
 
+/// Pixel bytes of one image: 3 planes of 32x32.
 inline constexpr Index cifar10_image_bytes = 3 * 32 * 32;
+/// Bytes of one record: the label byte, then the image.
 inline constexpr Index cifar10_record_bytes = 1 + cifar10_image_bytes;
 /// A batch file of the official set holds 10,000 records; more is refused,
 /// so a small gzip bomb cannot expand into gigabytes.
 inline constexpr Index cifar10_max_batch_records = 10000;
+/// Bytes of cifar10_max_batch_records records: the most a batch file may hold or expand to.
 inline constexpr std::size_t cifar10_max_batch_bytes = std::size_t(cifar10_max_batch_records * cifar10_record_bytes);
 
+/// The ten class names, in label order.
 inline const std::vector<std::string>& cifar10_classes() {
   static const std::vector<std::string> names = {"airplane", "automobile", "bird",  "cat",  "deer",
                                                  "dog",      "frog",       "horse", "ship", "truck"};
@@ -53,6 +57,7 @@ inline void append_cifar10_records(Bytes bytes, const std::string& path, Dataset
   }
 }
 
+/// Appends the records of batch file path (raw or gzip) to d; IoError or FormatError when it cannot be read or is malformed.
 inline void append_cifar10_batch(const std::string& path, Dataset& d) {
   append_cifar10_records(read_file(path, cifar10_max_batch_bytes + 1), path, d);
 }

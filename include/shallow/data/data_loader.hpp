@@ -26,28 +26,42 @@
 
 namespace shallow {
 
+/// How a DataLoader batches, normalises and augments.
 struct LoaderOptions {
+  /// Images per batch; positive.
   Index batch_size = 64;
+  /// Shuffle the images each epoch (seeded by seed and the epoch).
   bool shuffle = false;
+  /// Seeds the shuffle and the augmentation.
   std::uint64_t seed = 1;
+  /// Per-channel normalisation after scaling to [0, 1].
   Normalize normalize;            // default: pixels scaled to [0, 1] only
+  /// Zero padding for the random crop; >= 0, 0 turns the crop off.
   Index crop_padding = 0;         // random crop of the image padded by this (0: off)
+  /// Flip a random half of the images horizontally.
   bool horizontal_flip = false;   // flip half of the images
+  /// Skip a final batch smaller than batch_size.
   bool drop_last = false;         // skip a final partial batch
+  /// Prepare the next batch on a background thread (same batches, other timing).
   bool prefetch = false;          // prepare the next batch on a background thread
 };
 
 /// Images N x C x H x W and their labels; size == N.
 template <class T = float>
 struct Batch {
+  /// The images, normalised.
   Tensor4<T> x;
+  /// One label per image.
   std::vector<int> y;
+  /// The number of images.
   Index size = 0;
 };
 
+/// Batches of a Dataset as the contract in this file's comment describes.
 template <class T = float>
 class DataLoader {
  public:
+  /// Batches of data, which must outlive the loader; ConfigError for a non-positive batch size, a negative crop padding or a normalisation with the wrong channel count.
   DataLoader(const Dataset& data, LoaderOptions options) : data_(data), o_(std::move(options)) {
     SHALLOW_CHECK(o_.batch_size > 0, ConfigError,
                   "DataLoader: batch size must be positive, got " + std::to_string(o_.batch_size));
@@ -68,11 +82,14 @@ class DataLoader {
     worker_.join();
   }
 
+  /// Batches per epoch: a final partial batch counts unless drop_last.
   Index batches() const {
     const Index n = data_.size(), b = o_.batch_size;
     return o_.drop_last ? n / b : (n + b - 1) / b;
   }
+  /// The dataset batched.
   const Dataset& dataset() const { return data_; }
+  /// The options given, as checked.
   const LoaderOptions& options() const { return o_; }
 
   /// Rewinds to the first batch of `epoch`, whose order (when shuffling) and

@@ -15,15 +15,24 @@
 
 namespace shallow {
 
+/// A labelled image dataset in memory (the contract in this file's comment).
 struct Dataset {
+  /// Where it was read from, for messages.
   std::string source;                    // where it was read from, for messages
+  /// The shape of one image.
   Shape shape;                           // of one image
+  /// The number of classes; labels are in [0, classes).
   int classes = 0;                       // labels are in [0, classes)
+  /// One name per class.
   std::vector<std::string> class_names;  // classes entries
+  /// The pixels, NCHW: size() * shape.size() bytes.
   std::vector<std::uint8_t> images;      // size() * shape.size() bytes
+  /// One label per image.
   std::vector<int> labels;
 
+  /// The number of images.
   Index size() const { return Index(labels.size()); }
+  /// The first pixel of image i (shape.size() bytes); i in [0, size()].
   const std::uint8_t* image(Index i) const { return images.data() + i * shape.size(); }
 
   /// Images [begin, end) as a dataset of their own.
@@ -40,6 +49,7 @@ struct Dataset {
     d.labels.assign(labels.begin() + begin, labels.begin() + end);
     return d;
   }
+  /// The first min(n, size()) images.
   Dataset take(Index n) const { return slice(0, std::min(n, size())); }
 };
 

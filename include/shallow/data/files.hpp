@@ -28,6 +28,7 @@
 
 namespace shallow {
 
+/// A file's contents.
 using Bytes = std::vector<unsigned char>;
 
 namespace detail {
@@ -85,6 +86,7 @@ inline Bytes read_file(const std::string& path, std::uint64_t max_bytes = max_fi
   return bytes;
 }
 
+/// Whether bytes begin with the gzip magic number.
 inline bool is_gzip(const Bytes& bytes) { return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b; }
 
 /// Inflates a gzip stream (one or more members), stopping after `limit`
@@ -214,6 +216,7 @@ inline bool same_file(const std::string& a, const std::string& b) {
 /// process is free again, as the kernel drops it with the process.
 class OutputLock {
  public:
+  /// Takes the lock on path; IoError when another process holds it or the lock file cannot be created.
   explicit OutputLock(const std::string& path) : lock_path_(path + ".lock") {
     fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd_ < 0) throw IoError(path, "cannot create the lock file " + lock_path_ + ": " + detail::errno_text(errno));

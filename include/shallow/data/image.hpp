@@ -24,6 +24,7 @@ namespace shallow {
 /// Larger images are refused before decoding: 2^26 pixels (8192 x 8192),
 /// and image files of more than 256 MB before reading.
 inline constexpr std::int64_t max_image_pixels = std::int64_t(1) << 26;
+/// Image files larger than this (256 MB) are refused before reading.
 inline constexpr std::uint64_t max_image_file_bytes = std::uint64_t(1) << 28;
 
 namespace detail {
@@ -100,6 +101,7 @@ inline std::vector<std::uint8_t> decode_image(const Bytes& bytes, const std::str
   return out;
 }
 
+/// The image file at path as channels x height x width bytes (planar), converted and resized; IoError or FormatError when it cannot be read or decoded.
 inline std::vector<std::uint8_t> load_image(const std::string& path, Index channels, Index height, Index width) {
   return decode_image(read_file(path, max_image_file_bytes), path, channels, height, width);
 }

@@ -19,7 +19,9 @@
 
 namespace shallow {
 
+/// The magic number of an IDX3 images file.
 inline constexpr std::uint32_t idx_images_magic = 2051;
+/// The magic number of an IDX1 labels file.
 inline constexpr std::uint32_t idx_labels_magic = 2049;
 
 namespace detail {
@@ -87,6 +89,7 @@ inline Dataset parse_idx_images(Bytes bytes, const std::string& path) {
   return d;
 }
 
+/// parse_idx_images() of the file at path.
 inline Dataset read_idx_images(const std::string& path) { return parse_idx_images(read_file(path), path); }
 
 /// Labels of an IDX1 file; each must be below `classes`.
@@ -100,6 +103,7 @@ inline std::vector<int> parse_idx_labels(Bytes bytes, const std::string& path, i
   return labels;
 }
 
+/// parse_idx_labels() of the file at path.
 inline std::vector<int> read_idx_labels(const std::string& path, int classes) {
   return parse_idx_labels(read_file(path), path, classes);
 }
@@ -118,6 +122,7 @@ inline Dataset read_idx_dataset(const std::string& images_path, const std::strin
   return d;
 }
 
+/// Fashion-MNIST's ten class names, in label order.
 inline const std::vector<std::string>& fashion_mnist_classes() {
   static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                                  "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
@@ -136,6 +141,7 @@ inline Dataset load_mnist(const std::string& dir, bool train, bool fashion = fal
   return d;
 }
 
+/// load_mnist() of Fashion-MNIST, with its class names.
 inline Dataset load_fashion_mnist(const std::string& dir, bool train) { return load_mnist(dir, train, true); }
 
 }  // namespace shallow

@@ -18,6 +18,7 @@
 
 namespace shallow {
 
+/// Per-channel normalisation of 8-bit pixels: (v / 255 - mean) / stddev.
 class Normalize {
  public:
   /// No normalisation: mean 0 and stddev 1 for however many channels.
@@ -63,14 +64,18 @@ class Normalize {
     return Normalize(mean, sd);
   }
 
+  /// Whether this only scales pixels to [0, 1] (no mean or stddev given).
   bool identity() const { return mean_.empty(); }
   /// 0 for the identity, which fits any channel count.
   Index channels() const { return Index(mean_.size()); }
+  /// One mean per channel, on the [0, 1] scale; empty for the identity.
   const std::vector<double>& mean() const { return mean_; }
+  /// One standard deviation per channel, on the [0, 1] scale; empty for the identity.
   const std::vector<double>& stddev() const { return sd_; }
 
   /// Channel c's pixel value v maps to T(v * scale(c)) + T(shift(c)).
   double scale(Index c) const { return 1.0 / (255.0 * (identity() ? 1.0 : sd_[std::size_t(c)])); }
+  /// Channel c's offset after scale(): -mean / stddev (0 for the identity).
   double shift(Index c) const { return identity() ? 0.0 : -mean_[std::size_t(c)] / sd_[std::size_t(c)]; }
 
   /// ShapeError unless this normalises images of `channels` channels.

@@ -41,6 +41,7 @@ inline ConvAlgorithm choose_conv_algorithm(const ConvGeometry& g) {
   return PlaneConv<float>::accepts(g) ? ConvAlgorithm::planes : ConvAlgorithm::im2col;
 }
 
+/// A new kernel for algorithm a; ConfigError for automatic (ask choose_conv_algorithm() first).
 template <class T>
 std::unique_ptr<ConvKernel<T>> make_conv_kernel(ConvAlgorithm a) {
   switch (a) {

@@ -17,17 +17,21 @@
 
 namespace shallow {
 
+/// Matrix products that keep their packing buffers between calls (the contract in this file's comment).
 template <class T>
 class Gemm {
  public:
   Gemm() = default;
   /// A copy starts with no buffers of its own.
   Gemm(const Gemm&) {}
+  /// Drops this object's buffers; the next product sizes them again.
   Gemm& operator=(const Gemm&) {
     blocking_.reset();
     return *this;
   }
+  /// Takes over the buffers.
   Gemm(Gemm&&) noexcept = default;
+  /// Takes over the buffers.
   Gemm& operator=(Gemm&&) noexcept = default;
 
   /// c += a * b. c is row-major; a and b are row-major matrices or maps, or

@@ -25,6 +25,7 @@ inline Range valid_outputs(Index shift, Index extent, Index stride, Index out) {
 }
 }  // namespace detail
 
+/// Fills col ((C*k*k) x (out_h*out_w), row-major) from image x (C x H x W) of geometry g, 0 in the padding.
 template <class T>
 void im2col(const ConvGeometry& g, const T* x, T* col) {
   const Index s = g.stride;

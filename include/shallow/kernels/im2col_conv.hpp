@@ -20,9 +20,11 @@
 
 namespace shallow {
 
+/// im2col + GEMM per image: any kernel, stride and padding (the contract in this file's comment).
 template <class T>
 class Im2colConv final : public ConvKernel<T> {
  public:
+  /// Every geometry.
   static bool accepts(const ConvGeometry&) { return true; }
   ConvAlgorithm algorithm() const override { return ConvAlgorithm::im2col; }
 

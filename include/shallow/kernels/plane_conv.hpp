@@ -22,9 +22,11 @@
 
 namespace shallow {
 
+/// Stride-1 'same' convolutions on padded planes (the contract in this file's comment).
 template <class T>
 class PlaneConv final : public ConvKernel<T> {
  public:
+  /// Stride-1 convolutions that keep the image size, but not 1x1 ones (im2col's pointwise path is faster).
   static bool accepts(const ConvGeometry& g) { return g.keeps_size() && !g.pointwise(); }
   ConvAlgorithm algorithm() const override { return ConvAlgorithm::planes; }
 

@@ -22,10 +22,17 @@
 
 namespace shallow {
 
+/// The sizes of the padded planes of one convolution.
 struct PlaneLayout {
+  ///@{
+  /// Kernel side, and the image's height and width.
   Index kernel = 0, height = 0, width = 0;
+  ///@}
+  /// Padded row length.
   Index wp = 0;      // padded row length
+  /// Outputs computed per plane: height * wp rounded up to whole tiles.
   Index span = 0;    // outputs computed per plane: height*wp rounded up to whole tiles
+  /// Distance between planes: span plus the largest tap offset, rounded up.
   Index stride = 0;  // distance between planes: span plus the largest tap offset, rounded up
 
   /// The plane position of input pixel (0, 0) when padded by (top, left).

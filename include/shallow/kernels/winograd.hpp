@@ -41,12 +41,14 @@ inline constexpr double AT[4][6] = {{1, 1, 1, 1, 1, 0},
                                     {0, 1, -1, 2, -0.5, 0},
                                     {0, 1, 1, 4, 0.25, 0},
                                     {0, 1, -1, 8, -0.125, 1}};
+/// The weight transform: G w G^T is the 6x6 transformed kernel.
 inline constexpr double G[6][3] = {{1, 0, 0},
                                    {-1.0 / 3, -1.0 / 3, -1.0 / 3},
                                    {1.0 / 3, -1.0 / 3, 1.0 / 3},
                                    {1.0 / 15, 2.0 / 15, 4.0 / 15},
                                    {-16.0 / 15, 8.0 / 15, -4.0 / 15},
                                    {0, 0, 1}};
+/// The data transform: B^T d B is the 6x6 transformed input tile.
 inline constexpr double BT[6][6] = {{1, 1.5, -2, -1.5, 1, 0},
                                     {0, -1, -2.5, -0.5, 1, 0},
                                     {0, 1, 0.5, -2.5, 1, 0},
@@ -54,6 +56,7 @@ inline constexpr double BT[6][6] = {{1, 1.5, -2, -1.5, 1, 0},
                                     {0, 2, -1, -2, 1, 0},
                                     {0, 1, 1.5, -2, -1.5, 1}};
 
+/// A packet with every lane v.
 template <class P>
 EIGEN_STRONG_INLINE P constant(double v) {
   return Eigen::internal::pset1<P>(typename Eigen::internal::unpacket_traits<P>::type(v));
@@ -333,6 +336,7 @@ template <class F, std::size_t... I>
 EIGEN_STRONG_INLINE void unrolled(F&& f, std::index_sequence<I...>) {
   (f(std::integral_constant<int, int(I)>{}), ...);
 }
+/// f(0), ..., f(N-1) with compile-time arguments (unrolled()).
 template <int N, class F>
 EIGEN_STRONG_INLINE void unroll(F&& f) {
   unrolled(f, std::make_index_sequence<std::size_t(N)>{});

@@ -33,9 +33,11 @@
 
 namespace shallow {
 
+/// 3x3 stride-1 'same' convolutions by Winograd F(4x4, 3x3) (the contract in this file's comment).
 template <class T>
 class WinogradConv final : public ConvKernel<T> {
  public:
+  /// 3x3 kernels, stride 1, padding 1 on every side: 'same' convolutions.
   static bool accepts(const ConvGeometry& g) {
     return g.kernel == 3 && g.keeps_size() && g.pad_top == 1 && g.pad_left == 1;
   }

@@ -42,25 +42,38 @@
 
 namespace shallow {
 
+/// The settings of the classifier in this file's comment.
 struct ModelConfig {
+  /// The shape of one input image.
   Shape input{1, 28, 28};
+  /// Output classes; at least 2.
   Index classes = 10;
+  /// How the residual branches are combined.
   Layout layout = Layout::parallel;
+  /// Residual branches per stack (N).
   Index layers = 8;
+  /// Channels of the first stage (F).
   Index filters = 16;
+  /// Kernel side of the first and the residual convolutions (k).
   Index kernel = 3;
+  /// The nonlinearity after each convolution.
   Activation activation = Activation::relu;
+  /// Max-pool window before the classifier; 0: global average pool. >= 0.
   Index pool = 4;  // max-pool window before the classifier; 0 = global average
+  /// Stages (S), each after the first halving the image and doubling the width; >= 1.
   Index stages = 1;
+  /// Seeds the initial weights.
   std::uint64_t seed = 1;
 };
 
+/// The settings in one line, e.g. "parallel layers=8 filters=16 kernel=3 activation=relu pool=4".
 inline std::string describe(const ModelConfig& c) {
   return to_string(c.layout) + " layers=" + std::to_string(c.layers) + " filters=" + std::to_string(c.filters) +
          " kernel=" + std::to_string(c.kernel) + " activation=" + to_string(c.activation) +
          " pool=" + std::to_string(c.pool) + (c.stages > 1 ? " stages=" + std::to_string(c.stages) : "");
 }
 
+/// The network c describes, its weights drawn from c.seed; ConfigError for invalid settings.
 template <class T = float>
 Network<T> build_model(const ModelConfig& c) {
   SHALLOW_CHECK(c.classes > 1, ConfigError, "model: need at least two classes, got " + std::to_string(c.classes));

@@ -13,8 +13,10 @@
 
 namespace shallow {
 
+/// The elementwise nonlinearities.
 enum class Activation { identity, relu, leaky_relu, tanh, sigmoid };
 
+/// The activation's spec name: "identity", "relu", "leaky_relu", "tanh" or "sigmoid".
 inline std::string to_string(Activation a) {
   switch (a) {
     case Activation::identity: return "identity";
@@ -26,6 +28,7 @@ inline std::string to_string(Activation a) {
   return "?";
 }
 
+/// The activation named s (to_string()'s names, or "leakyrelu"/"leaky-relu"); ConfigError for others.
 inline Activation parse_activation(const std::string& s) {
   for (Activation a : {Activation::identity, Activation::relu, Activation::leaky_relu, Activation::tanh,
                        Activation::sigmoid})
@@ -34,6 +37,7 @@ inline Activation parse_activation(const std::string& s) {
   throw ConfigError("unknown activation '" + s + "' (identity, relu, leaky_relu, tanh, sigmoid)");
 }
 
+/// Leaky ReLU's slope for negative inputs unless one is given.
 inline constexpr double default_negative_slope = 0.01;
 
 /// A finite slope; ConfigError naming `who` otherwise (a NaN slope would
@@ -77,6 +81,7 @@ void activate_backward(Activation a, const T* y, const T* dy, T* dz, Index n,
 template <class T>
 class ActivationLayer : public Layer<T> {
  public:
+  /// Activation a; negative_slope (finite, else ConfigError) is used by leaky_relu only.
   explicit ActivationLayer(Activation a, double negative_slope = default_negative_slope)
       : kind_(a), slope_(checked_slope(negative_slope, "activation")) {}
 
@@ -88,17 +93,20 @@ class ActivationLayer : public Layer<T> {
     s.finish();
     return layer;
   }
+  /// The activation's name, with negative_slope for leaky_relu.
   std::string spec() const override {
     SpecWriter w(to_string(kind_));
     if (kind_ == Activation::leaky_relu) w("negative_slope", slope_);
     return w.str();
   }
 
+  /// f(x), elementwise; caches it for backward.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     ensure_shape_like(y_, x);
     activate(kind_, x.data(), y_.data(), x.size(), T(slope_));
     return y_;
   }
+  /// dy * f'(x), through the cached output.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     this->check_gradient(dy, y_);
     ensure_shape_like(dx_, dy);
@@ -106,8 +114,11 @@ class ActivationLayer : public Layer<T> {
     return dx_;
   }
 
+  /// in: the shape is kept.
   Shape output_shape(const Shape& in) const override { return in; }
+  /// The activation computed.
   Activation kind() const { return kind_; }
+  /// Leaky ReLU's slope for negative inputs.
   double negative_slope() const { return slope_; }
 
  private:
@@ -116,23 +127,29 @@ class ActivationLayer : public Layer<T> {
   Tensor4<T> y_, dx_;
 };
 
+/// Activation::relu as a layer.
 template <class T = float>
 struct ReLU : ActivationLayer<T> {
   ReLU() : ActivationLayer<T>(Activation::relu) {}
 };
+/// Activation::leaky_relu as a layer.
 template <class T = float>
 struct LeakyReLU : ActivationLayer<T> {
+  /// Leaky ReLU with this finite slope for negative inputs.
   explicit LeakyReLU(double negative_slope = default_negative_slope)
       : ActivationLayer<T>(Activation::leaky_relu, negative_slope) {}
 };
+/// Activation::tanh as a layer.
 template <class T = float>
 struct Tanh : ActivationLayer<T> {
   Tanh() : ActivationLayer<T>(Activation::tanh) {}
 };
+/// Activation::sigmoid as a layer.
 template <class T = float>
 struct Sigmoid : ActivationLayer<T> {
   Sigmoid() : ActivationLayer<T>(Activation::sigmoid) {}
 };
+/// Activation::identity as a layer: passes values through.
 template <class T = float>
 struct Identity : ActivationLayer<T> {
   Identity() : ActivationLayer<T>(Activation::identity) {}

@@ -16,9 +16,11 @@
 
 namespace shallow {
 
+/// Batch normalisation per channel (the contract in this file's comment).
 template <class T = float>
 class BatchNorm2d : public Layer<T> {
  public:
+  /// channels > 0, a finite eps > 0 and 0 <= momentum <= 1, else ConfigError; gamma 1, beta 0, running mean 0 and variance 1.
   explicit BatchNorm2d(Index channels, double eps = 1e-5, double momentum = 0.1)
       : c_(channels), eps_(eps), momentum_(momentum) {
     SHALLOW_CHECK(c_ > 0, ConfigError, "BatchNorm2d: channels must be positive, got " + std::to_string(c_));
@@ -33,6 +35,7 @@ class BatchNorm2d : public Layer<T> {
     running_var_.setOnes(c_);
   }
 
+  /// "batchnorm2d channels=C eps=E momentum=M".
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
     const long long channels = s.integer("channels");
     s.reserve_parameters(4.0 * double(channels));  // and the running statistics
@@ -44,6 +47,7 @@ class BatchNorm2d : public Layer<T> {
     return SpecWriter("batchnorm2d")("channels", c_)("eps", eps_)("momentum", momentum_).str();
   }
 
+  /// Normalises x (channels() channels) with the batch statistics when training, else the running ones; training needs more than one value per channel (ShapeError).
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     check_input(x, {c_, x.dimension(2), x.dimension(3)}, "BatchNorm2d");
     const Index n = x.dimension(0), area = x.dimension(2) * x.dimension(3), m = n * area;
@@ -122,11 +126,17 @@ class BatchNorm2d : public Layer<T> {
                   spec() + ": expected " + std::to_string(c_) + " channels, got " + to_string(in));
     return in;
   }
+  /// The number of channels normalised.
   Index channels() const { return c_; }
+  /// Added to the variance before its square root.
   double eps() const { return eps_; }
+  /// Per-channel scale (the parameter "weight").
   const VectorX<T>& gamma() const { return gamma_; }
+  /// Per-channel shift (the parameter "bias").
   const VectorX<T>& beta() const { return beta_; }
+  /// Running mean per channel, for evaluation.
   const VectorX<T>& running_mean() const { return running_mean_; }
+  /// Running (unbiased) variance per channel, for evaluation.
   const VectorX<T>& running_var() const { return running_var_; }
 
  private:

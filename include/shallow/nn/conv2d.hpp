@@ -30,13 +30,17 @@
 
 namespace shallow {
 
+/// How a Conv2d computes.
 struct ConvOptions {
+  /// The algorithm; automatic leaves the choice to choose_conv_algorithm(), any other is forced.
   ConvAlgorithm algorithm = ConvAlgorithm::automatic;
 };
 
+/// A 2-D convolution layer (the contract in this file's comment).
 template <class T = float>
 class Conv2d : public Layer<T> {
  public:
+  /// in_channels -> out_channels with a kernel x kernel kernel; padding >= 0 or same_padding. ConfigError for non-positive sizes; weights drawn from default_seed.
   Conv2d(Index in_channels, Index out_channels, Index kernel, Index stride = 1, Index padding = same_padding,
          bool bias = true, ConvOptions options = {})
       : in_(in_channels), out_(out_channels), k_(kernel), stride_(stride), padding_(padding), has_bias_(bias),
@@ -92,6 +96,7 @@ class Conv2d : public Layer<T> {
     if (has_bias_) init_uniform(rng, bias_.data() + first, count, fan_in);
   }
 
+  /// The geometry of this convolution over height x width images; ShapeError when they are smaller than the kernel.
   ConvGeometry geometry(Index height, Index width) const {
     return conv_geometry(in_, out_, k_, stride_, padding_, height, width);
   }
@@ -116,12 +121,14 @@ class Conv2d : public Layer<T> {
     kernel_for(g).backward(g, x, dy, weight_, dx, weight_grad_, has_bias_ ? &bias_grad_ : nullptr, before, after);
   }
 
+  /// conv(x), caching a copy of x for backward.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     ensure_shape_like(x_, x);
     const Index sample = sample_shape(x).size();
     forward_into(x, y_, [&](Index i) { std::copy_n(x.data() + i * sample, sample, x_.data() + i * sample); });
     return y_;
   }
+  /// dL/dx for dy of the last forward; ADDS dL/dW and dL/db into the gradients.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     backward_into(x_, dy, &dx_);
     return dx_;
@@ -149,12 +156,19 @@ class Conv2d : public Layer<T> {
     return geometry(in.h, in.w).macs();
   }
 
+  /// Input channels (C).
   Index in_channels() const { return in_; }
+  /// Output channels (O).
   Index out_channels() const { return out_; }
+  /// Kernel side (k).
   Index kernel() const { return k_; }
+  /// The stride.
   Index stride() const { return stride_; }
+  /// The padding, or same_padding.
   Index padding() const { return padding_; }
+  /// Whether the layer adds a bias.
   bool has_bias() const { return has_bias_; }
+  /// The options, with the algorithm forced if any.
   const ConvOptions& options() const { return options_; }
   /// Forces an algorithm (automatic: the library's choice) from the next call on.
   void set_algorithm(ConvAlgorithm a) {
@@ -164,11 +178,17 @@ class Conv2d : public Layer<T> {
   /// The algorithm that ran the last call (automatic before any).
   ConvAlgorithm last_algorithm() const { return kernel_ ? kernel_->algorithm() : ConvAlgorithm::automatic; }
 
+  /// The weights, O x (C k k).
   MatrixR<T>& weight() { return weight_; }
+  /// The weights, O x (C k k).
   const MatrixR<T>& weight() const { return weight_; }
+  /// The bias, O values (none without one).
   VectorX<T>& bias() { return bias_; }
+  /// The bias, O values (none without one).
   const VectorX<T>& bias() const { return bias_; }
+  /// The weight gradient, shaped as weight().
   MatrixR<T>& weight_grad() { return weight_grad_; }
+  /// The bias gradient, shaped as bias().
   VectorX<T>& bias_grad() { return bias_grad_; }
 
  private:

@@ -16,9 +16,11 @@
 
 namespace shallow {
 
+/// A fully connected layer (the contract in this file's comment).
 template <class T = float>
 class Dense : public Layer<T> {
  public:
+  /// in_features -> out_features, both positive (else ConfigError); weights drawn from default_seed.
   Dense(Index in_features, Index out_features, bool bias = true)
       : in_(in_features), out_(out_features), has_bias_(bias) {
     SHALLOW_CHECK(in_ > 0 && out_ > 0, ConfigError,
@@ -32,6 +34,7 @@ class Dense : public Layer<T> {
     reset_parameters(rng);
   }
 
+  /// "dense in=I out=O bias=0|1".
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
     const long long in = s.integer("in"), out = s.integer("out");
     s.reserve_parameters(double(in) * double(out) + double(out));
@@ -110,12 +113,19 @@ class Dense : public Layer<T> {
     return double(in_) * double(out_);
   }
 
+  /// Values read per sample (C*H*W of the input).
   Index in_features() const { return in_; }
+  /// Outputs per sample.
   Index out_features() const { return out_; }
+  /// Whether the layer adds a bias.
   bool has_bias() const { return has_bias_; }
+  /// The weights, out x in.
   MatrixR<T>& weight() { return weight_; }
+  /// The weights, out x in.
   const MatrixR<T>& weight() const { return weight_; }
+  /// The bias, out values (none without one).
   VectorX<T>& bias() { return bias_; }
+  /// The bias, out values (none without one).
   const VectorX<T>& bias() const { return bias_; }
 
  private:

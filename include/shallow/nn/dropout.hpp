@@ -15,13 +15,16 @@
 
 namespace shallow {
 
+/// Inverted dropout (the contract in this file's comment).
 template <class T = float>
 class Dropout : public Layer<T> {
  public:
+  /// Drops values with probability p in [0, 1) (else ConfigError), the mask drawn from an Rng seeded with seed.
   explicit Dropout(double p = 0.5, std::uint64_t seed = 0xd209) : p_(p), rng_(seed) {
     SHALLOW_CHECK(p_ >= 0 && p_ < 1, ConfigError, "Dropout: p must be in [0, 1), got " + format_number(p_));
   }
 
+  /// "dropout p=P".
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
     auto dropout = std::make_unique<Dropout<T>>(s.number("p"));
     s.finish();
@@ -29,9 +32,12 @@ class Dropout : public Layer<T> {
   }
   std::string spec() const override { return SpecWriter("dropout")("p", p_).str(); }
 
+  /// Restarts the mask stream from seed.
   void reseed(std::uint64_t seed) { rng_.seed(seed); }
+  /// The generator of the masks, e.g. to checkpoint its state.
   Rng& rng() { return rng_; }
 
+  /// x times a fresh scaled mask when training; x itself (mask 1) in evaluation.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     ensure_shape_like(y_, x);
     ensure_shape_like(mask_, x);
@@ -44,6 +50,7 @@ class Dropout : public Layer<T> {
     as_vector(y_) = as_vector(x).cwiseProduct(as_vector(mask_));
     return y_;
   }
+  /// dy times the last forward's mask.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     this->check_gradient(dy, y_);
     ensure_shape_like(dx_, dy);

@@ -39,9 +39,11 @@ namespace shallow {
 /// 2^27 parameters (512 MB as float) for one architecture built from text.
 inline constexpr double max_spec_parameters = double(1 << 27);
 
+/// A function that builds a layer from its spec line (e.g. Conv2d::from_spec).
 template <class T>
 using LayerMaker = std::unique_ptr<Layer<T>> (*)(const SpecReader&);
 
+/// Layer names and their makers, per scalar type; thread-safe.
 template <class T>
 class LayerRegistry {
  public:
@@ -61,6 +63,7 @@ class LayerRegistry {
                   "register_layer: a layer named '" + name + "' is already registered");
   }
 
+  /// Whether a layer named name is registered.
   bool has(const std::string& name) const {
     std::lock_guard<std::mutex> lock(mutex_);
     return makers_.count(name) != 0;
@@ -108,6 +111,7 @@ class LayerRegistry {
   std::map<std::string, LayerMaker<T>> makers_;
 };
 
+/// Adds make under name to the registry of T, so specs naming it can be read; ConfigError when the name is taken or invalid.
 template <class T>
 void register_layer(const std::string& name, LayerMaker<T> make) {
   LayerRegistry<T>::instance().add(name, make);

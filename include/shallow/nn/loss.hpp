@@ -18,6 +18,7 @@ namespace shallow {
 template <class T = float>
 class SoftmaxCrossEntropy {
  public:
+  /// The mean loss of the batch; caches the probabilities. One label in [0, C*H*W) per sample, else ShapeError.
   T forward(const Tensor4<T>& logits, const std::vector<int>& labels) {
     const Index n = logits.dimension(0), k = sample_shape(logits).size();
     SHALLOW_CHECK(static_cast<Index>(labels.size()) == n, ShapeError,
@@ -47,6 +48,7 @@ class SoftmaxCrossEntropy {
     return grad_;
   }
 
+  /// The softmax of the last forward's logits.
   const Tensor4<T>& probabilities() const { return prob_; }
 
   /// How many of the last batch's arg-max predictions equal their labels.
@@ -71,6 +73,7 @@ class SoftmaxCrossEntropy {
 template <class T = float>
 class MSELoss {
  public:
+  /// mean((y - target)^2); the shapes must match (ShapeError).
   T forward(const Tensor4<T>& y, const Tensor4<T>& target) {
     SHALLOW_CHECK(y.dimensions() == target.dimensions(), ShapeError, "MSELoss: prediction and target differ in shape");
     ensure_shape_like(diff_, y);

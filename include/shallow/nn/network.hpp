@@ -34,6 +34,7 @@ void append_prefixed(std::vector<Buffer<T>>& out, std::vector<Buffer<T>> bs, std
 }
 }  // namespace detail
 
+/// A run-time chain of type-erased layers, itself a Layer (the contract in this file's comment).
 template <class T = float>
 class Network : public Layer<T> {
  public:
@@ -42,9 +43,12 @@ class Network : public Layer<T> {
   /// seeded with `seed`, each as it is added, so every layer gets its own
   /// draws (layers built alone all start from default_seed).
   explicit Network(std::uint64_t seed) : rng_(std::make_unique<Rng>(seed)) {}
+  /// Moves the layers; the source is left empty.
   Network(Network&&) noexcept = default;
+  /// Moves the layers; the source is left empty.
   Network& operator=(Network&&) noexcept = default;
 
+  /// Appends layer (not null, else ConfigError) in this network's mode, drawing its initial weights when seeded; returns *this.
   Network& add(std::unique_ptr<Layer<T>> layer) {
     SHALLOW_CHECK(layer != nullptr, ConfigError, "Network::add: null layer");
     layer->train(this->training());
@@ -52,6 +56,7 @@ class Network : public Layer<T> {
     layers_.push_back(std::move(layer));
     return *this;
   }
+  /// Constructs an L from args, add()s it and returns it.
   template <class L, class... Args>
   L& emplace(Args&&... args) {
     auto layer = std::make_unique<L>(std::forward<Args>(args)...);
@@ -60,11 +65,13 @@ class Network : public Layer<T> {
     return ref;
   }
 
+  /// Runs the layers in order on x; the last layer's output.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     const Tensor4<T>* h = &x;
     for (auto& l : layers_) h = &l->forward(*h);
     return *h;
   }
+  /// Runs the layers' backward in reverse order on dy; the first layer's input gradient.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     const Tensor4<T>* g = &dy;
     for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) g = &(*it)->backward(*g);
@@ -123,8 +130,11 @@ class Network : public Layer<T> {
     return s;
   }
 
+  /// The number of layers.
   std::size_t size() const { return layers_.size(); }
+  /// Layer i; std::out_of_range past the end.
   Layer<T>& operator[](std::size_t i) { return *layers_.at(i); }
+  /// Layer i; std::out_of_range past the end.
   const Layer<T>& operator[](std::size_t i) const { return *layers_.at(i); }
 
  private:

@@ -48,9 +48,11 @@ class MaxPool2d : public Layer<T> {
   /// stride 0: the kernel size.
   explicit MaxPool2d(Index kernel, Index stride = 0, Index padding = 0) : g_("maxpool2d", kernel, stride, padding) {}
 
+  /// "maxpool2d kernel=K stride=S padding=P".
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) { return detail::pool_from_spec<MaxPool2d>(s); }
   std::string spec() const override { return g_.spec("maxpool2d"); }
 
+  /// The max of each window; caches where each came from.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     const Shape in = sample_shape(x), out = g_.output(in, "maxpool2d");
     const Index n = x.dimension(0);
@@ -85,6 +87,7 @@ class MaxPool2d : public Layer<T> {
     return y_;
   }
 
+  /// dy routed to the inputs that won in the last forward, zero elsewhere.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     this->check_gradient(dy, y_);
     ensure_shape(dx_, in_dims_[0], in_dims_[1], in_dims_[2], in_dims_[3]);
@@ -99,8 +102,11 @@ class MaxPool2d : public Layer<T> {
   }
 
   Shape output_shape(const Shape& in) const override { return g_.output(in, "maxpool2d"); }
+  /// Window side.
   Index kernel() const { return g_.kernel; }
+  /// Step between windows.
   Index stride() const { return g_.stride; }
+  /// Padding on every side.
   Index padding() const { return g_.padding; }
 
  private:
@@ -118,9 +124,11 @@ class AvgPool2d : public Layer<T> {
   /// stride 0: the kernel size.
   explicit AvgPool2d(Index kernel, Index stride = 0, Index padding = 0) : g_("avgpool2d", kernel, stride, padding) {}
 
+  /// "avgpool2d kernel=K stride=S padding=P".
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) { return detail::pool_from_spec<AvgPool2d>(s); }
   std::string spec() const override { return g_.spec("avgpool2d"); }
 
+  /// The mean of each window, padding counted as zeros.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     const Shape in = sample_shape(x), out = g_.output(in, "avgpool2d");
     const Index n = x.dimension(0);
@@ -140,6 +148,7 @@ class AvgPool2d : public Layer<T> {
     return y_;
   }
 
+  /// Each dy spread evenly over its window's inputs.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     this->check_gradient(dy, y_);
     ensure_shape(dx_, in_dims_[0], in_dims_[1], in_dims_[2], in_dims_[3]);
@@ -160,8 +169,11 @@ class AvgPool2d : public Layer<T> {
   }
 
   Shape output_shape(const Shape& in) const override { return g_.output(in, "avgpool2d"); }
+  /// Window side.
   Index kernel() const { return g_.kernel; }
+  /// Step between windows.
   Index stride() const { return g_.stride; }
+  /// Padding on every side.
   Index padding() const { return g_.padding; }
 
  private:
@@ -187,12 +199,14 @@ class AvgPool2d : public Layer<T> {
 template <class T = float>
 class GlobalAvgPool : public Layer<T> {
  public:
+  /// "global_avgpool".
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
     s.finish();
     return std::make_unique<GlobalAvgPool<T>>();
   }
   std::string spec() const override { return "global_avgpool"; }
 
+  /// The mean of each plane, N x C x 1 x 1; ShapeError for empty planes.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     in_dims_ = x.dimensions();
     const Index planes = x.dimension(0) * x.dimension(1), area = x.dimension(2) * x.dimension(3);
@@ -201,6 +215,7 @@ class GlobalAvgPool : public Layer<T> {
     as_vector(y_) = as_matrix(x, planes, area).rowwise().mean();
     return y_;
   }
+  /// Each dy spread evenly over its plane.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     this->check_gradient(dy, y_);
     ensure_shape(dx_, in_dims_[0], in_dims_[1], in_dims_[2], in_dims_[3]);

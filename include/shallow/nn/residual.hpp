@@ -38,22 +38,32 @@
 
 namespace shallow {
 
+/// A branch count chosen at run time rather than in the type.
 inline constexpr int Dynamic = -1;
 
+/// How the branches of a residual block are combined (this file's comment).
 enum class Layout { sequential, parallel };
 
+/// "sequential" or "parallel".
 inline std::string to_string(Layout l) { return l == Layout::sequential ? "sequential" : "parallel"; }
+/// The layout named s ("sequential" or "deep", "parallel" or "shallow"); ConfigError for others.
 inline Layout parse_layout(const std::string& s) {
   if (s == "sequential" || s == "deep") return Layout::sequential;
   if (s == "parallel" || s == "shallow") return Layout::parallel;
   throw ConfigError("unknown layout '" + s + "' (sequential, parallel)");
 }
 
+/// The settings both residual layouts share.
 struct ResidualOptions {
+  /// The nonlinearity of each branch.
   Activation activation = Activation::relu;
+  /// Leaky ReLU's slope for negative inputs; finite.
   double negative_slope = default_negative_slope;      // of leaky_relu
+  /// Whether the branch convolutions add a bias.
   bool bias = true;
+  /// The algorithm of the branch convolutions (automatic: the library's choice).
   ConvAlgorithm algorithm = ConvAlgorithm::automatic;  // of the branch convolutions
+  /// Seeds the initial weights.
   std::uint64_t seed = default_seed;                   // of the initial weights
 };
 
@@ -61,12 +71,18 @@ struct ResidualOptions {
 template <class T>
 class ResidualBlock : public Layer<T> {
  public:
+  /// Sequential or parallel.
   Layout layout() const { return layout_; }
+  /// The number of branches (N).
   Index layers() const { return n_; }
+  /// Channels in and out (C).
   Index channels() const { return c_; }
+  /// Kernel side of the branch convolutions (k).
   Index kernel() const { return k_; }
+  /// The options the block was built with.
   const ResidualOptions& options() const { return opt_; }
 
+  /// in: the shape is kept; ShapeError unless in has channels() channels.
   Shape output_shape(const Shape& in) const override {
     SHALLOW_CHECK(in.c == c_, ShapeError,
                   spec() + ": expected " + std::to_string(c_) + " channels, got " + to_string(in));
@@ -99,6 +115,7 @@ class ResidualBlock : public Layer<T> {
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s);
 
  protected:
+  /// ConfigError unless n, channels and kernel are positive and the slope is finite.
   ResidualBlock(Layout layout, Index n, Index channels, Index kernel, const ResidualOptions& opt)
       : layout_(layout), n_(n), c_(channels), k_(kernel), opt_(opt) {
     SHALLOW_CHECK(n > 0, ConfigError, "residual block: need at least one branch, got " + std::to_string(n));
@@ -107,13 +124,17 @@ class ResidualBlock : public Layer<T> {
     checked_slope(opt.negative_slope, "residual block");
   }
 
+  /// A C -> out_channels 'same' convolution of the block's kernel, bias and algorithm.
   Conv2d<T> branch_conv(Index out_channels) const {
     return Conv2d<T>(c_, out_channels, k_, 1, same_padding, opt_.bias, ConvOptions{opt_.algorithm});
   }
+  /// Applies the activation to count values in place.
   void activate_(T* z, Index count) const { activate(opt_.activation, z, z, count, T(opt_.negative_slope)); }
+  /// dz = dy * f'(y) over count values, f the activation.
   void activate_backward_(const T* y, const T* dy, T* dz, Index count) const {
     activate_backward(opt_.activation, y, dy, dz, count, T(opt_.negative_slope));
   }
+  /// ShapeError unless dy has the shape of y, the last output.
   void check_gradient_shape(const Tensor4<T>& dy, const Tensor4<T>& y) const {
     SHALLOW_CHECK(dy.dimensions() == y.dimensions(), ShapeError, spec() + ": gradient shape differs from the last output");
   }
@@ -124,9 +145,11 @@ class ResidualBlock : public Layer<T> {
   ResidualOptions opt_;
 };
 
+/// The sequential layout with a run-time branch count: the base of SequentialResidual, and what make_residual() returns.
 template <class T>
 class SequentialResidualBlock : public ResidualBlock<T> {
  public:
+  /// n branches of channels -> channels, kernel x kernel; weights drawn from opt.seed.
   SequentialResidualBlock(Index n, Index channels, Index kernel, const ResidualOptions& opt)
       : ResidualBlock<T>(Layout::sequential, n, channels, kernel, opt) {
     for (Index i = 0; i < n; ++i) convs_.push_back(this->branch_conv(channels));
@@ -136,6 +159,7 @@ class SequentialResidualBlock : public ResidualBlock<T> {
     a_.resize(std::size_t(n));
   }
 
+  /// Draws each branch's weights and bias in turn.
   void reset_parameters(Rng& rng) override {
     for (auto& conv : convs_) conv.reset_parameters(rng);
   }
@@ -189,6 +213,7 @@ class SequentialResidualBlock : public ResidualBlock<T> {
     return g_;
   }
 
+  /// Each branch's weight and bias, named "branchI.weight", "branchI.bias" (I from 1).
   std::vector<Parameter<T>> parameters() override {
     std::vector<Parameter<T>> ps;
     for (std::size_t i = 0; i < convs_.size(); ++i)
@@ -199,6 +224,7 @@ class SequentialResidualBlock : public ResidualBlock<T> {
     return ps;
   }
 
+  /// Branch i's convolution, i in [0, layers()); std::out_of_range otherwise.
   Conv2d<T>& branch(Index i) { return convs_.at(static_cast<std::size_t>(i)); }
 
  private:
@@ -207,9 +233,11 @@ class SequentialResidualBlock : public ResidualBlock<T> {
   Tensor4<T> g_, dz_, dh_;
 };
 
+/// The parallel layout with a run-time branch count: the base of ParallelResidual, and what make_residual() returns.
 template <class T>
 class ParallelResidualBlock : public ResidualBlock<T> {
  public:
+  /// n branches of channels -> channels, kernel x kernel, as one fused convolution; weights drawn from opt.seed.
   ParallelResidualBlock(Index n, Index channels, Index kernel, const ResidualOptions& opt)
       : ResidualBlock<T>(Layout::parallel, n, channels, kernel, opt), conv_(this->branch_conv(n * channels)) {
     Rng rng(opt.seed);
@@ -259,6 +287,7 @@ class ParallelResidualBlock : public ResidualBlock<T> {
     return dx_;
   }
 
+  /// Each branch's weight and bias, as slices of the fused convolution, named "branchI.weight", "branchI.bias" (I from 1).
   std::vector<Parameter<T>> parameters() override {
     const Index c = this->channels(), k = this->kernel(), w = c * c * k * k;
     std::vector<Parameter<T>> ps;
@@ -288,9 +317,11 @@ class SequentialResidual : public SequentialResidualBlock<T> {
   static_assert(N > 0 || N == Dynamic, "SequentialResidual<N>: N must be positive, or Dynamic");
 
  public:
+  /// N branches of channels -> channels, kernel x kernel (N fixed).
   template <int M = N, std::enable_if_t<M != Dynamic, int> = 0>
   SequentialResidual(Index channels, Index kernel, const ResidualOptions& opt = {})
       : SequentialResidualBlock<T>(N, channels, kernel, opt) {}
+  /// layers branches of channels -> channels, kernel x kernel (N = Dynamic).
   template <int M = N, std::enable_if_t<M == Dynamic, int> = 0>
   SequentialResidual(Index layers, Index channels, Index kernel, const ResidualOptions& opt = {})
       : SequentialResidualBlock<T>(layers, channels, kernel, opt) {}
@@ -302,9 +333,11 @@ class ParallelResidual : public ParallelResidualBlock<T> {
   static_assert(N > 0 || N == Dynamic, "ParallelResidual<N>: N must be positive, or Dynamic");
 
  public:
+  /// N branches of channels -> channels, kernel x kernel (N fixed).
   template <int M = N, std::enable_if_t<M != Dynamic, int> = 0>
   ParallelResidual(Index channels, Index kernel, const ResidualOptions& opt = {})
       : ParallelResidualBlock<T>(N, channels, kernel, opt) {}
+  /// layers branches of channels -> channels, kernel x kernel (N = Dynamic).
   template <int M = N, std::enable_if_t<M == Dynamic, int> = 0>
   ParallelResidual(Index layers, Index channels, Index kernel, const ResidualOptions& opt = {})
       : ParallelResidualBlock<T>(layers, channels, kernel, opt) {}

@@ -22,25 +22,36 @@
 
 namespace shallow {
 
+/// Builds a spec line: SpecWriter("conv2d")("in", 1)("out", 16).str() is "conv2d in=1 out=16".
 class SpecWriter {
  public:
+  /// A line holding only the layer's name.
   explicit SpecWriter(const std::string& name) : line_(name) {}
+  /// Appends " key=value"; value must not contain spaces. Returns *this.
   SpecWriter& operator()(const std::string& key, const std::string& value) {
     line_ += " " + key + "=" + value;
     return *this;
   }
+  /// Appends " key=value".
   SpecWriter& operator()(const std::string& key, const char* value) { return (*this)(key, std::string(value)); }
+  /// Appends " key=value" in decimal.
   SpecWriter& operator()(const std::string& key, long long value) { return (*this)(key, std::to_string(value)); }
+  /// Appends " key=value" in decimal.
   SpecWriter& operator()(const std::string& key, long value) { return (*this)(key, (long long)value); }
+  /// Appends " key=value" in decimal.
   SpecWriter& operator()(const std::string& key, int value) { return (*this)(key, (long long)value); }
+  /// Appends " key=1" or " key=0".
   SpecWriter& operator()(const std::string& key, bool value) { return (*this)(key, value ? "1" : "0"); }
+  /// Appends " key=value", the number in its shortest exact form.
   SpecWriter& operator()(const std::string& key, double value) { return (*this)(key, format_number(value)); }
+  /// The line so far.
   const std::string& str() const { return line_; }
 
  private:
   std::string line_;
 };
 
+/// Reads a spec line's name and key=value pairs; every read checks, and failures throw ConfigError quoting the line.
 class SpecReader {
  public:
   /// budget: parameters left for this and later lines (null: no limit).
@@ -55,16 +66,21 @@ class SpecReader {
         fail("key " + tok.substr(0, eq) + " appears twice");
     }
   }
+  /// The layer's name: the line's first word.
   const std::string& name() const { return name_; }
+  /// The whole line, for messages.
   const std::string& line() const { return line_; }
+  /// Whether the line has key (does not mark it read).
   bool has(const std::string& key) const { return values_.count(key) != 0; }
 
+  /// The value of key as written; ConfigError when missing.
   std::string text(const std::string& key) const {
     auto it = values_.find(key);
     if (it == values_.end()) fail("missing " + key + "=");
     read_.insert(key);
     return it->second;
   }
+  /// The value of key as an integer; ConfigError when missing or not one.
   long long integer(const std::string& key) const {
     const std::string s = text(key);
     long long v = 0;
@@ -78,6 +94,7 @@ class SpecReader {
     if (!parse_number(s, v) || !std::isfinite(v)) fail(key + "=" + s + " is not a finite number");
     return v;
   }
+  /// The value of key, which must be 0 or 1 (else ConfigError).
   bool flag(const std::string& key) const {
     const std::string s = text(key);
     if (s != "0" && s != "1") fail(key + "=" + s + " is not 0 or 1");
@@ -100,6 +117,7 @@ class SpecReader {
       if (!read_.count(key)) fail("unknown key " + key + "=" + value);
   }
 
+  /// Throws a ConfigError quoting the line, with what.
   [[noreturn]] void fail(const std::string& what) const {
     throw ConfigError("layer spec '" + line_ + "': " + what);
   }

@@ -17,6 +17,7 @@ namespace shallow {
 template <class T, class... Layers>
 class Stack : public Layer<T> {
  public:
+  /// The layers, moved in, in chain order.
   explicit Stack(Layers... layers) : layers_(std::move(layers)...) {}
 
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
@@ -70,6 +71,7 @@ class Stack : public Layer<T> {
     return s;
   }
 
+  /// Layer I of the chain.
   template <std::size_t I>
   auto& get() { return std::get<I>(layers_); }
 

@@ -73,15 +73,24 @@
 
 namespace shallow {
 
+/// The ONNX operator set the exported graphs use.
 inline constexpr std::int64_t onnx_opset = 13;
+/// The ONNX IR version of the exported files.
 inline constexpr std::int64_t onnx_ir_version = 7;
 
+/// What export_onnx() adds around the network.
 struct OnnxExportOptions {
+  ///@{
   /// Per channel, of pixels in [0, 1] (as LoaderOptions); empty: 0 and 1.
   std::vector<double> mean, stddev;
+  ///@}
+  /// Empty, or one name per class, stored in the metadata.
   std::vector<std::string> class_names;  // empty, or one per class
+  /// Add a "probabilities" output (the softmax of the logits).
   bool probabilities = false;            // add the "probabilities" output
+  /// The model's producer_name field.
   std::string producer_name = "shallow";
+  /// Extra metadata_props entries.
   std::map<std::string, std::string> metadata;  // extra metadata_props
 };
 

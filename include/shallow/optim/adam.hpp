@@ -23,30 +23,43 @@
 
 namespace shallow {
 
+/// Adam's settings (PyTorch's names and defaults).
 struct AdamOptions {
+  /// Learning rate.
   double lr = 1e-3;
+  /// Decay rates of the first and second moment estimates, each in [0, 1).
   std::array<double, 2> betas{0.9, 0.999};
+  /// Added to the denominator; finite, >= 0.
   double eps = 1e-8;
+  /// L2 penalty added to the gradient; finite, >= 0.
   double weight_decay = 0;
 };
 
 /// The same fields; only AdamW's default weight decay differs.
 struct AdamWOptions {
+  /// Learning rate.
   double lr = 1e-3;
+  /// Decay rates of the first and second moment estimates, each in [0, 1).
   std::array<double, 2> betas{0.9, 0.999};
+  /// Added to the denominator; finite, >= 0.
   double eps = 1e-8;
+  /// Decoupled weight decay: each step multiplies the weights by 1 - lr * weight_decay; finite, >= 0.
   double weight_decay = 1e-2;
 };
 
+/// Adam (Kingma & Ba) with bias correction and L2 weight decay, as PyTorch's torch.optim.Adam.
 template <class T>
 class Adam : public Optimizer<T> {
  public:
+  /// Adam over params with options; ConfigError for out-of-range options.
   explicit Adam(std::vector<Parameter<T>> params, const AdamOptions& options = {})
       : Adam(std::move(params), options, Decay::l2, "Adam") {}
 
  protected:
+  /// How weight decay applies: added to the gradient (Adam) or to the weights directly (AdamW).
   enum class Decay { l2, decoupled };
 
+  /// For AdamW: who names the optimizer in errors.
   Adam(std::vector<Parameter<T>> params, const AdamOptions& options, Decay decay, const std::string& who)
       : Optimizer<T>(std::move(params), options.lr),
         beta1_(options.betas[0]),
@@ -100,9 +113,11 @@ class Adam : public Optimizer<T> {
   std::size_t exp_avg_ = 0, exp_avg_sq_ = 0;
 };
 
+/// Adam with decoupled weight decay (Loshchilov & Hutter), as PyTorch's torch.optim.AdamW.
 template <class T>
 class AdamW : public Adam<T> {
  public:
+  /// AdamW over params with options; ConfigError for out-of-range options.
   explicit AdamW(std::vector<Parameter<T>> params, const AdamWOptions& options = {})
       : Adam<T>(std::move(params), {options.lr, options.betas, options.eps, options.weight_decay},
                 Adam<T>::Decay::decoupled, "AdamW") {}

@@ -36,10 +36,13 @@
 
 namespace shallow {
 
+/// A learning rate as a function of the epoch alone (the contract in this file's comment).
 class LrSchedule {
  public:
+  /// lr every epoch. Every factory needs lr finite and >= 0; a bad argument is a ConfigError.
   static LrSchedule constant(double lr) { return LrSchedule(Kind::constant, lr); }
 
+  /// lr * gamma^floor(e / step_size); step_size > 0, gamma finite and > 0.
   static LrSchedule step(double lr, std::int64_t step_size, double gamma = 0.1) {
     LrSchedule s(Kind::step, lr);
     check(step_size > 0, "step schedule: step_size must be > 0, got " + std::to_string(step_size));
@@ -50,6 +53,7 @@ class LrSchedule {
     return s;
   }
 
+  /// Cosine from lr down to eta_min over t_max epochs, then eta_min; t_max > 0, eta_min finite and >= 0.
   static LrSchedule cosine(double lr, std::int64_t t_max, double eta_min = 0) {
     LrSchedule s(Kind::cosine, lr);
     check(t_max > 0, "cosine schedule: t_max must be > 0, got " + std::to_string(t_max));
@@ -60,6 +64,7 @@ class LrSchedule {
     return s;
   }
 
+  /// This schedule ramped up linearly over its first `epochs` epochs (>= 0; 0: none).
   LrSchedule with_warmup(std::int64_t epochs) const {
     check(epochs >= 0, "warm-up: epochs must be >= 0, got " + std::to_string(epochs));
     LrSchedule s = *this;
@@ -67,6 +72,7 @@ class LrSchedule {
     return s;
   }
 
+  /// The rate of epoch (>= 0, counted from 0).
   double lr_at(std::int64_t epoch) const {
     check(epoch >= 0, "lr schedule: epoch must be >= 0, got " + std::to_string(epoch));
     const double lr = decayed(epoch);

@@ -20,17 +20,25 @@
 
 namespace shallow {
 
+/// SGD's settings (PyTorch's names).
 struct SgdOptions {
+  /// Learning rate.
   double lr = 1e-3;
+  /// Momentum factor; finite, >= 0 (0: plain SGD).
   double momentum = 0;
+  /// Dampening of the momentum's gradient term; finite.
   double dampening = 0;
+  /// L2 penalty added to the gradient; finite, >= 0.
   double weight_decay = 0;
+  /// Nesterov momentum; needs momentum > 0 and dampening 0.
   bool nesterov = false;
 };
 
+/// Stochastic gradient descent with momentum, as PyTorch's torch.optim.SGD.
 template <class T>
 class Sgd : public Optimizer<T> {
  public:
+  /// SGD over params with options; ConfigError for out-of-range options.
   explicit Sgd(std::vector<Parameter<T>> params, const SgdOptions& options = {})
       : Optimizer<T>(std::move(params), options.lr),
         momentum_(options.momentum),

@@ -57,27 +57,38 @@
 
 namespace shallow {
 
+/// The file format version this code writes (and the newest it reads).
 inline constexpr std::uint32_t checkpoint_format_version = 2;
 
 /// One stored tensor: a parameter, a buffer or an optimizer state vector.
 struct NamedTensor {
+  /// The parameter's, buffer's or state vector's name.
   std::string name;
+  /// Its logical shape.
   std::vector<Index> shape;
+  /// Row-major; as many as the shape's product.
   std::vector<double> values;  // row-major; as many as the shape's product
+  /// Bytes a value took in the file it came from: 4 or 8.
   std::uint32_t value_bytes = 4;  // in the file it came from
 };
 
+/// The contents of a checkpoint file (the layout in this file's comment).
 struct Checkpoint {
+  /// The network's spec(), compared on load.
   std::string architecture;              // Network::spec()
+  /// The network's parameters, in parameters() order.
   std::vector<NamedTensor> parameters;   // in parameters() order
+  /// The network's buffers, in buffers() order; shape {size}.
   std::vector<NamedTensor> buffers;      // in buffers() order; shape {size}
   /// Optimizers carry no name of their own, so the caller sets the kind
   /// ("adam") and checks it on resume; it is saved only with the state.
   std::string optimizer;
+  /// The optimizer's state, if saved.
   std::optional<OptimizerState<double>> optimizer_state;
   /// Bytes a value takes in the file: 4 (float32) or 8 (float64), set by
   /// capture from the network's scalar type.
   std::uint32_t value_bytes = 4;
+  /// Free-form key/value entries (RunMetadata writes its own here).
   std::map<std::string, std::string> metadata;
 };
 

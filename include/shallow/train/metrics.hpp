@@ -13,13 +13,25 @@
 
 namespace shallow {
 
+/// One epoch's results, written as one JSON line.
 struct EpochMetrics {
+  /// The epoch, from 1.
   int epoch = 0;
+  /// The learning rate used.
   double lr = 0;
+  ///@{
+  /// Running means of loss and accuracy over the epoch's training batches.
   double train_loss = 0, train_acc = 0;   // running means over the epoch's batches
+  ///@}
+  ///@{
+  /// Loss and accuracy on the validation set; NaN without one.
   double val_loss = std::nan(""), val_acc = std::nan("");  // NaN: no validation set
+  ///@}
+  /// Seconds of training, validation excluded.
   double seconds = 0;                     // of training, validation excluded
+  /// Training images per second.
   double images_per_s = 0;                // training images / seconds
+  /// Seconds of the validation pass.
   double val_seconds = 0;                 // of the validation pass
 };
 

@@ -20,8 +20,10 @@ inline std::string epoch_label(int epoch, int epochs) {
 /// Draws the progress of one epoch.
 class Progress {
  public:
+  /// Draws nothing unless enabled; redraws a bar in place only on a terminal.
   explicit Progress(bool enabled) : enabled_(enabled), live_(enabled && isatty(fileno(stderr))) {}
 
+  /// Reports batch of batches done in epoch (a label), images seen and the running loss and accuracy after seconds.
   void update(const std::string& epoch, Index batch, Index batches, Index images, double loss, double acc,
               double seconds) {
     if (!enabled_ || batch <= 0 || batches <= 0) return;
@@ -39,6 +41,7 @@ class Progress {
                    long(batch), long(batches), loss, acc, images_per_s, eta);
     }
   }
+  /// Clears the bar; prints summary on its own line when print.
   void finish(const std::string& summary, bool print) {
     if (live_) std::fprintf(stderr, "\r%-110s\r", "");
     if (print) std::fprintf(stderr, "%s\n", summary.c_str());

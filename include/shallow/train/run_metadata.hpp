@@ -33,21 +33,35 @@
 
 namespace shallow {
 
+/// The run's metadata entries of a checkpoint (the keys in this file's comment).
 struct RunMetadata {
   /// Bounds on what a checkpoint may claim, so that a hostile one is refused
   /// before anything of that size is allocated.
   static constexpr Index max_channels = 4096;
+  /// Largest image side accepted.
   static constexpr Index max_side = 8192;
+  /// Most values of one input image accepted.
   static constexpr Index max_input_values = Index(1) << 26;
+  /// Largest epoch number accepted.
   static constexpr int max_epoch = 1 << 24;
+  /// Most class names accepted.
   static constexpr std::size_t max_classes = 1 << 16;
 
+  /// Epochs finished.
   int epoch = 0;
+  ///@{
+  /// The layout and the dataset's name (informational).
   std::string layout, dataset;
+  ///@}
+  /// The shape of one input image.
   Shape input;
+  /// One name per class.
   std::vector<std::string> class_names;
+  /// The normalisation the network was trained with.
   Normalize normalize;
+  /// The metrics of every finished epoch.
   std::vector<EpochMetrics> history;
+  /// The settings a resumed run must keep.
   std::map<std::string, std::string> settings;
 
   /// Adds the entries above to ck.metadata. ConfigError for a class name

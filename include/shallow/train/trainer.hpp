@@ -28,19 +28,31 @@
 
 namespace shallow {
 
+/// Mean loss and accuracy over a data set.
 struct EvalResult {
+  ///@{
+  /// Mean loss and the fraction classified correctly.
   double loss = 0, accuracy = 0;
+  ///@}
+  /// The number of samples evaluated.
   Index samples = 0;
 };
 
+/// How a Trainer runs.
 struct TrainOptions {
+  /// Epochs to train.
   int epochs = 1;
+  /// Clip the gradients' global norm to this; 0: no clipping.
   double clip_grad_norm = 0;  // 0: no clipping
+  /// Progress within epochs, on stderr.
   bool progress = true;       // progress within epochs, on stderr
+  /// A line per epoch on stderr.
   bool summary = true;        // a line per epoch on stderr
+  /// Append each epoch's metrics as a JSON line to this file; "": none.
   std::string metrics_path;   // "" : no metrics file
 };
 
+/// Training and evaluation of a classifier Network with an Optimizer (the contract in this file's comment).
 template <class T = float>
 class Trainer {
  public:
@@ -51,6 +63,7 @@ class Trainer {
     SHALLOW_CHECK(!params_.empty(), ConfigError, "Trainer: the network has no parameters (add its layers first)");
   }
 
+  /// The mean loss and accuracy over one pass of loader, in inference mode.
   template <class Loader>
   EvalResult evaluate(Loader& loader) {
     net_.eval();
