@@ -37,8 +37,12 @@ edit huge.ckpt --meta input=1x4294967296x4294967296
 expect 1 "huge.ckpt: metadata 'input' has an impossible image size" "$bin/shallow-predict" --model huge.ckpt digit.pgm
 edit big.ckpt --meta input=1x10000x10000
 expect 1 "big.ckpt: metadata 'input' has an impossible image size" "$bin/shallow-predict" --model big.ckpt digit.pgm
+# A size that fits the machine but not the 1 GiB limit: refused only where
+# that limit can be set (not in sanitizer builds, where it would just run).
 edit wide.ckpt --meta input=1x8192x8192
-expect 1 "wide.ckpt: its network needs about .* for one image of 1x8192x8192" "$bin/shallow-predict" --model wide.ckpt digit.pgm
+if [ -z "${SHALLOW_NO_ULIMIT:-}" ]; then
+  expect 1 "wide.ckpt: its network needs about .* for one image of 1x8192x8192" "$bin/shallow-predict" --model wide.ckpt digit.pgm
+fi
 for layout in sequential parallel; do
   edit deep.ckpt --arch "${layout}_residual layers=1000000000 channels=1 kernel=1 activation=relu bias=1"
   expect 1 "deep.ckpt: .*needs 2e+09 parameters, more than" "$bin/shallow-predict" --model deep.ckpt digit.pgm
