@@ -25,6 +25,8 @@ expect 2 "--epochs needs a value" "$bin/shallow-train" --epochs
 expect 2 "unknown layout" "$bin/shallow-train" --layout diagonal --data "$work"
 expect 2 "--lr must be a number" "$bin/shallow-train" --lr fast
 expect 2 "unknown recipe" "$bin/shallow-train" --recipe best
+expect 2 "unknown convolution algorithm 'fft'" "$bin/shallow-train" --conv-algorithm fft
+expect 2 "--conv-algorithm winograd: .*cannot" "$bin/shallow-train" --conv-algorithm winograd --kernel 5 --data "$work"
 expect 2 "unknown dataset" "$bin/shallow-compare" --dataset imagenet --data "$work"
 expect 1 "no such directory" "$bin/shallow-train" --data "$work/missing" --dataset mnist
 expect 2 "--model FILE is required" "$bin/shallow-predict" x.png
@@ -44,6 +46,10 @@ grep -q "resumed from .* after epoch 1" "$work/resumed.out" || fail "no resume m
 diff <(strip_times "$work/whole.jsonl") <(strip_times "$work/parts.jsonl") ||
   fail "the resumed run's metrics differ from the uninterrupted run's"
 [ "$(wc -l <"$work/whole.jsonl")" -eq 3 ] || fail "expected 3 metrics lines"
+# A forced algorithm trains, and says so in the network's description.
+"$bin/shallow-train" "${flags[@]}" --epochs 1 --conv-algorithm winograd >"$work/winograd.out" 2>&1 ||
+  fail "--conv-algorithm winograd: $(cat "$work/winograd.out")"
+grep -q "algorithm=winograd" "$work/winograd.out" || fail "no algorithm=winograd in: $(cat "$work/winograd.out")"
 
 # The mnist recipe's staged network (batch norm buffers in the checkpoint)
 # resumes exactly too.

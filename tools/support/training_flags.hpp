@@ -28,6 +28,8 @@ inline void declare_training_flags(cli::Parser& p) {
       .integer_option("stages", "1", "stages: each after the first halves the image and doubles the width (strided conv, "
                              "batch norm) before its own N residual layers", 1, 16)
       .integer_option("pool", "4", "max-pool window before the classifier (0: global average pool)", 0, 4096)
+      .option("conv-algorithm", "auto", "the residual branches' convolution algorithm: auto (chosen per geometry) | "
+                                        "im2col | planes | winograd (3x3 only)")
       .integer_option("epochs", "1", "epochs", 1, 1 << 20)
       .integer_option("batch", "64", "batch size", 1, 1 << 20)
       .option("optimizer", "adam", "sgd | adam | adamw")
@@ -73,6 +75,7 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
   c.activation = parsed(p, "activation", [](const std::string& s) { return parse_activation(s); });
   c.pool = p.integer("pool");
   c.stages = p.integer("stages");
+  c.algorithm = parsed(p, "conv-algorithm", [](const std::string& s) { return parse_conv_algorithm(s); });
   if (const Index widest = c.filters << (c.stages - 1); widest > 4096)
     throw cli::UsageError("--filters " + std::to_string(c.filters) + " doubled over --stages " +
                           std::to_string(c.stages) + " gives " + std::to_string(widest) + " channels; at most 4096");
@@ -111,6 +114,17 @@ inline void check_flags(const cli::Parser& p) {
                           to_string(like.shape) + " needs about " + format_bytes(needed) + ", more than the " +
                           format_bytes(available) + " this process can use (lower --batch, --filters, --layers or "
                           "--image-size)");
+  // A forced algorithm meets the convolutions' geometry only in a forward
+  // pass: one image through this throw-away network says whether it fits.
+  if (p.text("conv-algorithm") != "auto") {
+    Tensor4<float> x(1, like.shape.c, like.shape.h, like.shape.w);
+    x.setZero();
+    try {
+      net.forward(x);
+    } catch (const ConfigError& e) {
+      throw cli::UsageError("--conv-algorithm " + p.text("conv-algorithm") + ": " + e.what());
+    }
+  }
   parsed(p, "schedule", [&](const std::string& s) { return parse_schedule(s, p.number("lr"), int(p.integer("epochs"))); });
 }
 

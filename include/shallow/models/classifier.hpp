@@ -64,13 +64,17 @@ struct ModelConfig {
   Index stages = 1;
   /// Seeds the initial weights.
   std::uint64_t seed = 1;
+  /// The residual branches' convolution algorithm (automatic: chosen per
+  /// geometry); one forced that cannot take their geometry is a ConfigError.
+  ConvAlgorithm algorithm = ConvAlgorithm::automatic;
 };
 
 /// The settings in one line, e.g. "parallel layers=8 filters=16 kernel=3 activation=relu pool=4".
 inline std::string describe(const ModelConfig& c) {
   return to_string(c.layout) + " layers=" + std::to_string(c.layers) + " filters=" + std::to_string(c.filters) +
          " kernel=" + std::to_string(c.kernel) + " activation=" + to_string(c.activation) +
-         " pool=" + std::to_string(c.pool) + (c.stages > 1 ? " stages=" + std::to_string(c.stages) : "");
+         " pool=" + std::to_string(c.pool) + (c.stages > 1 ? " stages=" + std::to_string(c.stages) : "") +
+         (c.algorithm != ConvAlgorithm::automatic ? std::string(" algorithm=") + to_string(c.algorithm) : "");
 }
 
 /// The network c describes, its weights drawn from c.seed; ConfigError for invalid settings.
@@ -91,6 +95,7 @@ Network<T> build_model(const ModelConfig& c) {
   Network<T> net;
   ResidualOptions ro;
   ro.activation = c.activation;
+  ro.algorithm = c.algorithm;
   double width = double(c.filters), k2 = double(c.kernel) * double(c.kernel);
   reserve(double(c.input.c) * width * k2 + width);
   net.template emplace<Conv2d<T>>(c.input.c, c.filters, c.kernel, 1, same_padding, !staged);
