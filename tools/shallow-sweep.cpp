@@ -1,7 +1,7 @@
 // shallow-sweep: trains every configuration of a grid (or of one shard of
 // it) and records each finished run: a CSV row, and its epochs in a JSON
-// lines file beside it. Runs already recorded are skipped, so a re-run
-// resumes; --merge combines the outputs of shards. The grid, the shards and
+// lines file beside it. Runs already recorded are skipped and the run in
+// progress continues from its last epoch, so a re-run resumes; --merge combines the outputs of shards. The grid, the shards and
 // the files live in support/sweep_*.hpp.
 #include <cstdio>
 #include <filesystem>
@@ -39,13 +39,37 @@ cli::Parser run_flags(const cli::Parser& p, const sweep::Config& c) {
   return q;
 }
 
-sweep::Result train(const cli::Parser& q, const Data& data, const sweep::Config& c) {
+// The run in progress checkpoints here after every epoch, so a stopped
+// sweep loses at most an epoch of it.
+std::string progress_path(const std::string& out) { return out + ".run.ckpt"; }
+
+// Trains configuration c, continuing from the checkpoint at `progress` when
+// that holds an earlier stop of the same run.
+sweep::Result train(const cli::Parser& q, const Data& data, const sweep::Config& c, const std::string& progress) {
   Run run = make_run(q, data.train, parse_layout(c[sweep::layout]));
   sweep::Result r;
   r.params = long(parameter_count(run.net));
   r.q = double(data.train.size() * data.train.classes) / double(r.params);
+  RunMetadata m;
+  m.layout = c[sweep::layout];
+  m.dataset = c[sweep::dataset];
+  m.settings["sweep-run"] = sweep::join(sweep::key(c), ',');
+  int first = 1;
+  if (std::filesystem::exists(progress)) {
+    const Checkpoint ck = load_checkpoint(progress);
+    const RunMetadata stored = RunMetadata::read(ck, progress);
+    const auto it = stored.settings.find("sweep-run");
+    if (it != stored.settings.end() && it->second == m.settings["sweep-run"]) {
+      first = restore_run(progress, ck, stored, run);
+      std::printf("%s: resumed from %s after epoch %d\n", sweep::describe(c).c_str(), progress.c_str(), first - 1);
+    }
+  }
   try {
-    train_epochs(q, data, run, 1, [](Run&) { return true; });
+    if (first <= c.whole(sweep::epochs))
+      train_epochs(q, data, run, first, [&](Run& done) {
+        save_run(progress, done, q, data, m);
+        return true;
+      });
   } catch (const NumericError& e) {
     // A diverged run is a result too (NaN losses), so a resume does not retry it forever.
     std::fprintf(stderr, "shallow-sweep: %s diverged: %s\n", sweep::describe(c).c_str(), e.what());
@@ -155,6 +179,7 @@ int main_body(cli::Parser& p) {
   if (!list) {
     check_writable(out);
     check_writable(sweep::epochs_path(out));
+    check_writable(progress_path(out));
     lock = std::make_unique<OutputLock>(out);
   }
   const auto done = sweep::read_csv(out).keys();
@@ -186,8 +211,9 @@ int main_body(cli::Parser& p) {
     if (done.count(sweep::key(c))) continue;
     const cli::Parser q = run_flags(p, c);
     if (!data.count(c[sweep::dataset])) data.emplace(c[sweep::dataset], load_data(q));
-    const sweep::Result r = train(q, data.at(c[sweep::dataset]), c);
+    const sweep::Result r = train(q, data.at(c[sweep::dataset]), c, progress_path(out));
     sweep::append_run(out, c, r);
+    std::filesystem::remove(progress_path(out));
     std::printf("[%zu/%zu] %s: %ld params, Q %.3g, train loss %.4f (eval %.4f), val loss %.4f, val acc %.4f, %.1f s\n",
                 ++ran, todo, sweep::describe(c).c_str(), r.params, r.q, r.train_loss, r.train_eval_loss, r.val_loss,
                 r.val_acc, r.seconds);
@@ -204,8 +230,9 @@ int main(int argc, char** argv) {
   cli::Parser p("shallow-sweep",
                 "Trains every configuration of a grid over dataset x layout x kernel x layers x filters x\n"
                 "optimizer x lr x epochs x seed and records each finished run in --out (one CSV row) and\n"
-                "--out.epochs.jsonl (its epochs). Runs already in --out are skipped (resume); --shard i/n runs\n"
-                "one of n shards dealt by estimated cost. Axes are comma lists (--layers 1,2,4; --seeds K runs\n"
+                "--out.epochs.jsonl (its epochs). Runs already in --out are skipped and the run in progress\n"
+                "continues from its last epoch in --out.run.ckpt (resume); --shard i/n runs one of n shards\n"
+                "dealt by estimated cost. Axes are comma lists (--layers 1,2,4; --seeds K runs\n"
                 "seeds 1..K), or come from --grid FILE (JSON: {\"layers\": [1, 2], ...}, or an array of such\n"
                 "objects) or --builtin fig3|fig4|fig5|all (the paper's figures); axis flags given beside those\n"
                 "replace that axis. Every run: batch 64, max-pool 4, ReLU, constant learning rate, no\n"

@@ -44,23 +44,13 @@ std::string history_lines(const std::vector<EpochMetrics>& history) {
   return lines;
 }
 
-// The weights, the optimizer state, the epoch and the settings: with the same
-// flags, all that determines the rest of a run. The rest is for
-// shallow-predict and for people.
+// The rest of a checkpoint is for shallow-predict and for people.
 void save(const std::string& path, Run& run, const cli::Parser& p, const Data& data) {
-  Checkpoint ck = capture(run.net, run.optimizer.get());
-  ck.optimizer = p.text("optimizer");
   RunMetadata m;
-  m.epoch = run.history.back().epoch;
   m.layout = p.text("layout");
   m.dataset = p.text("dataset");
-  m.input = data.train.shape;
-  m.class_names = data.train.class_names;
-  m.normalize = data.norm;
-  m.history = run.history;
   m.settings = settings_of(p);
-  m.write(ck);
-  save_checkpoint(path, ck);
+  save_run(path, run, p, data, m);
 }
 
 // Restores weights, optimizer state and history; returns the next epoch.
@@ -82,13 +72,7 @@ int resume(const std::string& path, Run& run, const cli::Parser& p) {
     std::printf("resuming %s with changed settings: %s\n", path.c_str(), changed.c_str());
   }
   if (m.settings.empty()) std::printf("%s records no settings (shallow 0.1): not checked\n", path.c_str());
-  try {
-    restore(ck, run.net, run.optimizer.get());
-  } catch (const Error& e) {
-    throw Error(path + ": cannot resume these flags from it: " + e.what());
-  }
-  run.history = m.history;
-  return m.epoch + 1;
+  return restore_run(path, ck, m, run);
 }
 
 int main_body(cli::Parser& p) {

@@ -2,8 +2,9 @@
 # shallow-sweep end to end: cost-balanced shards partition a built-in grid;
 # a grid is checked whole before anything runs; a 2-configuration grid with
 # 2 seeds on a tiny MNIST writes 4 correct rows and their epoch records; a
-# re-run skips them; a second sweep on the same --out is refused; shards
-# 0/2 and 1/2, merged, equal the whole run.
+# re-run skips them; a sweep killed mid-run resumes that run from its last
+# epoch and ends equal to the whole run; a second sweep on the same --out is
+# refused; shards 0/2 and 1/2, merged, equal the whole run.
 # usage: check_sweep.sh BIN_DIR    (data: see data_root in common.sh)
 set -euo pipefail
 bin=$(cd "$1" && pwd)
@@ -72,6 +73,24 @@ cp whole.csv before.csv
 grep -q "4 done in whole.csv, 0 to run" out || fail "re-run did not skip the finished runs: $(cat out)"
 cmp -s whole.csv before.csv || fail "re-run changed whole.csv"
 
+# Killed after a run's first epoch, a sweep continues that run from it.
+untimed() { cut -d, -f1-23 "$1" | sort; }
+for attempt in 1 2 3 4 5; do
+  rm -f killed.csv*
+  "$sweep" "${grid[@]}" --out killed.csv >out 2>&1 &
+  pid=$!
+  for _ in $(seq 2000); do [ -e killed.csv.run.ckpt ] && break; sleep 0.01; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  [ -e killed.csv.run.ckpt ] && break
+done
+[ -e killed.csv.run.ckpt ] || fail "no kill landed while a run was in progress in 5 attempts"
+"$sweep" "${grid[@]}" --out killed.csv >out 2>&1 || fail "the resumed sweep failed: $(cat out)"
+grep -qE "resumed from killed.csv.run.ckpt after epoch [12]" out || fail "the killed run did not resume: $(cat out)"
+[ ! -e killed.csv.run.ckpt ] || fail "the finished sweep left its progress checkpoint"
+diff <(untimed whole.csv) <(untimed killed.csv) || fail "the killed and resumed sweep differs from the whole run"
+[ "$(wc -l <killed.csv.epochs.jsonl)" -eq 8 ] || fail "the resumed sweep's epoch records are not the whole run's"
+
 # Two sweeps on one --out: the second is refused, and the first keeps every row.
 "$sweep" "${grid[@]}" --seeds 3 --out shared.csv >first.out 2>&1 &
 first=$!
@@ -86,7 +105,6 @@ for i in 0 1; do "$sweep" "${grid[@]}" --shard $i/2 --out "s$i.csv" >out 2>&1 ||
 "$sweep" --merge merged.csv s0.csv s1.csv s0.csv >out
 grep -q "merged.csv: 4 rows from 3 files (2 duplicates dropped)" out || fail "merge: $(cat out)"
 # Same runs, same results; only the timings differ.
-untimed() { cut -d, -f1-23 "$1" | sort; }
 diff <(untimed whole.csv) <(untimed merged.csv) || fail "the merged shards differ from the whole run"
 [ "$(wc -l <merged.csv.epochs.jsonl)" -eq 8 ] || fail "the merged epoch records are not the whole run's"
 

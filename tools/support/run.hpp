@@ -51,6 +51,33 @@ void train_epochs(const cli::Parser& p, const Data& data, Run& run, int first, O
   }
 }
 
+// Writes run's weights, optimizer state and history, with m (whose epoch
+// and history are filled here) and the data's description, atomically to
+// `path`: with the same flags, all that determines the rest of the run.
+inline void save_run(const std::string& path, Run& run, const cli::Parser& p, const Data& data, RunMetadata m) {
+  Checkpoint ck = capture(run.net, run.optimizer.get());
+  ck.optimizer = p.text("optimizer");
+  m.epoch = run.history.back().epoch;
+  m.input = data.train.shape;
+  m.class_names = data.train.class_names;
+  m.normalize = data.norm;
+  m.history = run.history;
+  m.write(ck);
+  save_checkpoint(path, ck);
+}
+
+// Restores what save_run wrote into `run` (built from the same flags);
+// returns the next epoch.
+inline int restore_run(const std::string& path, const Checkpoint& ck, const RunMetadata& m, Run& run) {
+  try {
+    restore(ck, run.net, run.optimizer.get());
+  } catch (const Error& e) {
+    throw Error(path + ": cannot resume these flags from it: " + e.what());
+  }
+  run.history = m.history;
+  return m.epoch + 1;
+}
+
 // Loss and accuracy of run's network on `set`, normalised as in training.
 inline EvalResult evaluate(const cli::Parser& p, const Data& data, Run& run, const Dataset& set) {
   DataLoader loader(set, loader_options(p, data, false));
