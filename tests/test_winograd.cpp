@@ -1,13 +1,14 @@
-// WinogradConv: its transforms, its error against a direct convolution in
-// float and double, bitwise reproducibility, and its per-image hooks.
+// WinogradConv, F(4x4, 3x3) and F(2x2, 5x5): its transforms, its error
+// against a direct convolution in float and double, bitwise
+// reproducibility, and its per-image hooks.
 //
 // The error bound: every output of every pass stays within
 // error_bound * eps * S of the exact result (eps of the type computed in),
 // where S is the largest operand norm of one output, sum |a| * max |b| over
 // what a direct convolution multiplies for it: ||w_o||_1 ||x_i||_inf for y,
 // ||w_c||_1 ||dy_i||_inf for dx, sum_i ||dy_i,o||_1 ||x_i,c||_inf for dW,
-// sum_i ||dy_i,o||_1 for db (all 9 taps, as Winograd's transforms mix all
-// of them, padding included).
+// sum_i ||dy_i,o||_1 for db (all taps, as Winograd's transforms mix all of
+// them, padding included).
 #include <catch2/catch.hpp>
 
 #include <shallow/shallow.hpp>
@@ -22,15 +23,17 @@ using namespace shallow;
 
 namespace {
 
-// Measured worst cases over the shapes below, in eps * S: forward 4.0
-// (float) and 4.0 (double), dx 3.5 and 4.8, dW 2.7 and 3.2, db 0.4; a
-// transform matrix with one element off by 1/64 errs by 548x this bound.
+// Measured worst cases over the shapes below, in eps * S, 3x3 (float and
+// double): forward 4.0 and 4.0, dx 3.5 and 4.8, dW 2.7 and 3.2, db 0.4;
+// 5x5: forward 2.7 and 2.4, dx 1.5 and 1.7, dW 5.3 and 5.7, db 0.4. A
+// transform matrix of F(4x4, 3x3) with one element off by 1/64 errs by 548x
+// this bound.
 constexpr double error_bound = 16;
 
 using Ref = Tensor4<long double>;
 
-// The exact results (long double) of a direct convolution, and their
-// scales S.
+// The exact results (long double) of a direct 'same' convolution (the
+// kernel size from w's shape), and their scales S.
 struct Direct {
   Ref y, dx;
   MatrixR<long double> dw;
@@ -41,11 +44,12 @@ struct Direct {
 template <class T>
 Direct direct(const Tensor4<T>& x, const MatrixR<T>& w, const VectorX<T>& b, const Tensor4<T>& dy) {
   const Index n = x.dimension(0), in = x.dimension(1), h = x.dimension(2), wd = x.dimension(3), out = w.rows();
+  const Index k = w.cols() / in == 25 ? 5 : 3, taps = k * k, pad = k / 2;
   Direct d;
   d.y = Ref(n, out, h, wd);
   d.dx = Ref(n, in, h, wd);
   d.dx.setZero();
-  d.dw = MatrixR<long double>::Zero(out, in * 9);
+  d.dw = MatrixR<long double>::Zero(out, in * taps);
   d.db = VectorX<long double>::Zero(out);
   for (Index i = 0; i < n; ++i)
     for (Index o = 0; o < out; ++o)
@@ -54,14 +58,14 @@ Direct direct(const Tensor4<T>& x, const MatrixR<T>& w, const VectorX<T>& b, con
           long double sum = b[o];
           const long double g = dy(i, o, oy, ox);
           for (Index c = 0; c < in; ++c)
-            for (Index ky = 0; ky < 3; ++ky)
-              for (Index kx = 0; kx < 3; ++kx) {
-                const Index iy = oy + ky - 1, ix = ox + kx - 1;
+            for (Index ky = 0; ky < k; ++ky)
+              for (Index kx = 0; kx < k; ++kx) {
+                const Index iy = oy + ky - pad, ix = ox + kx - pad;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
-                const long double wv = w(o, c * 9 + ky * 3 + kx), xv = x(i, c, iy, ix);
+                const long double wv = w(o, c * taps + ky * k + kx), xv = x(i, c, iy, ix);
                 sum += wv * xv;
                 d.dx(i, c, iy, ix) += wv * g;
-                d.dw(o, c * 9 + ky * 3 + kx) += g * xv;
+                d.dw(o, c * taps + ky * k + kx) += g * xv;
               }
           d.y(i, o, oy, ox) = sum;
           d.db[o] += g;
@@ -78,7 +82,7 @@ Direct direct(const Tensor4<T>& x, const MatrixR<T>& w, const VectorX<T>& b, con
   };
   auto kernel_l1 = [&](Index o, Index c) {
     long double s = 0;
-    for (Index k = 0; k < 9; ++k) s += std::abs(static_cast<long double>(w(o, c * 9 + k)));
+    for (Index t = 0; t < taps; ++t) s += std::abs(static_cast<long double>(w(o, c * taps + t)));
     return s;
   };
   MatrixR<long double> dw_scale = MatrixR<long double>::Zero(out, in);
@@ -138,12 +142,12 @@ const Shape shapes[] = {{1, 1, 1, 1, 3},    {3, 5, 7, 6, 2},    {2, 3, 4, 4, 2},
 
 // Errors of forward, dx, dW and db over the shapes, in units of eps * S.
 template <class T>
-std::vector<double> winograd_errors() {
+std::vector<double> winograd_errors(Index kernel) {
   const double eps = std::numeric_limits<T>::epsilon();
   std::vector<double> worst(4, 0.0);
   std::uint64_t seed = 1;
   for (const Shape& s : shapes) {
-    Conv2d<T> conv(s.in, s.out, 3, 1, same_padding, true, ConvOptions{ConvAlgorithm::winograd});
+    Conv2d<T> conv(s.in, s.out, kernel, 1, same_padding, true, ConvOptions{ConvAlgorithm::winograd});
     Rng init(seed);
     conv.reset_parameters(init);
     for (Index o = 0; o < s.out; ++o) conv.bias()[o] = T(init.uniform(-1, 1));
@@ -161,7 +165,8 @@ std::vector<double> winograd_errors() {
         double(max_error(conv.weight_grad().data(), d.dw.data(), d.dw.size()) / d.dw_scale),
         double(max_error(conv.bias_grad().data(), d.db.data(), d.db.size()) / d.db_scale)};
     for (int p = 0; p < 4; ++p) {
-      INFO(s.in << "->" << s.out << " " << s.h << "x" << s.w << " batch " << s.n << ", pass " << p << ": "
+      INFO(s.in << "->" << s.out << " " << s.h << "x" << s.w << " k" << kernel << " batch " << s.n << ", pass " << p
+                << ": "
                 << errors[p] / eps << " eps * S");
       CHECK(errors[p] <= error_bound * eps);
       worst[std::size_t(p)] = std::max(worst[std::size_t(p)], errors[p] / eps);
@@ -179,8 +184,8 @@ struct Matrices {
 
 Matrices exact_matrices() {
   Matrices m;
-  std::copy(&winograd::AT[0][0], &winograd::AT[0][0] + 24, &m.at[0][0]);
-  std::copy(&winograd::G[0][0], &winograd::G[0][0] + 18, &m.g[0][0]);
+  std::copy(&winograd::AT4[0][0], &winograd::AT4[0][0] + 24, &m.at[0][0]);
+  std::copy(&winograd::G3[0][0], &winograd::G3[0][0] + 18, &m.g[0][0]);
   std::copy(&winograd::BT[0][0], &winograd::BT[0][0] + 36, &m.bt[0][0]);
   return m;
 }
@@ -233,11 +238,11 @@ Tensor4<float> scalar_winograd(const Matrices& m, const Tensor4<float>& x, const
 
 // Runs forward and backward twice at 1 and at 2 threads: each pair agrees
 // bitwise, and so do y and dx across the thread counts.
-void check_reproducible(Index n, Index in, Index out, Index h, Index w) {
+void check_reproducible(Index n, Index in, Index out, Index h, Index w, Index k) {
   const Tensor4<float> x = random_batch<float>(n, in, h, w, 21), dy = random_batch<float>(n, out, h, w, 22);
-  const MatrixR<float> weight = MatrixR<float>::Random(out, in * 9);
+  const MatrixR<float> weight = MatrixR<float>::Random(out, in * k * k);
   const VectorX<float> bias = VectorX<float>::Random(out);
-  const ConvGeometry g = conv_geometry(in, out, 3, 1, same_padding, h, w);
+  const ConvGeometry g = conv_geometry(in, out, k, 1, same_padding, h, w);
   struct Result {
     Tensor4<float> y, dx;
     MatrixR<float> dw;
@@ -249,7 +254,7 @@ void check_reproducible(Index n, Index in, Index out, Index h, Index w) {
     Result r;
     r.y.resize(n, out, h, w);
     r.dx.resize(n, in, h, w);
-    r.dw.setZero(out, in * 9);
+    r.dw.setZero(out, in * k * k);
     r.db.setZero(out);
     kernel.forward(g, x, weight, bias.data(), r.y, {});
     kernel.backward(g, x, dy, weight, &r.dx, r.dw, &r.db, {}, {});
@@ -275,13 +280,16 @@ void check_reproducible(Index n, Index in, Index out, Index h, Index w) {
 
 }  // namespace
 
-TEST_CASE("the transform matrices compute F(4x4, 3x3) and F(3x3, 4x4) exactly") {
-  using winograd::AT;
+namespace {
+
+// F(M x M, R x R) and F(R x R, M x M) with the matrices AT and G (and BT)
+// against direct sums, on random tiles.
+template <int M, int R>
+void check_exact(const double (&AT)[M][6], const double (&G)[6][R]) {
   using winograd::BT;
-  using winograd::G;
   Rng rng(5);
   for (int trial = 0; trial < 10; ++trial) {
-    double d[6][6], g[3][3], dy[4][4];
+    double d[6][6], g[R][R], dy[M][M];
     for (auto& r : d)
       for (double& v : r) v = rng.uniform(-1, 1);
     for (auto& r : g)
@@ -294,40 +302,81 @@ TEST_CASE("the transform matrices compute F(4x4, 3x3) and F(3x3, 4x4) exactly") 
       for (int b = 0; b < 6; ++b) {
         for (int r = 0; r < 6; ++r)
           for (int q = 0; q < 6; ++q) v[a][b] += BT[a][r] * d[r][q] * BT[b][q];
-        for (int r = 0; r < 3; ++r)
-          for (int q = 0; q < 3; ++q) u[a][b] += G[a][r] * g[r][q] * G[b][q];
-        for (int r = 0; r < 4; ++r)
-          for (int q = 0; q < 4; ++q) e[a][b] += AT[r][a] * dy[r][q] * AT[q][b];
+        for (int r = 0; r < R; ++r)
+          for (int q = 0; q < R; ++q) u[a][b] += G[a][r] * g[r][q] * G[b][q];
+        for (int r = 0; r < M; ++r)
+          for (int q = 0; q < M; ++q) e[a][b] += AT[r][a] * dy[r][q] * AT[q][b];
       }
-    for (int r = 0; r < 4; ++r)
-      for (int q = 0; q < 4; ++q) {
+    for (int r = 0; r < M; ++r)
+      for (int q = 0; q < M; ++q) {
         double y = 0, direct = 0;
         for (int a = 0; a < 6; ++a)
           for (int b = 0; b < 6; ++b) y += AT[r][a] * u[a][b] * v[a][b] * AT[q][b];
-        for (int ky = 0; ky < 3; ++ky)
-          for (int kx = 0; kx < 3; ++kx) direct += g[ky][kx] * d[r + ky][q + kx];
+        for (int ky = 0; ky < R; ++ky)
+          for (int kx = 0; kx < R; ++kx) direct += g[ky][kx] * d[r + ky][q + kx];
         CHECK(y == Approx(direct).margin(1e-13));
       }
-    for (int ky = 0; ky < 3; ++ky)
-      for (int kx = 0; kx < 3; ++kx) {
+    for (int ky = 0; ky < R; ++ky)
+      for (int kx = 0; kx < R; ++kx) {
         double dw = 0, direct = 0;
         for (int a = 0; a < 6; ++a)
           for (int b = 0; b < 6; ++b) dw += G[a][ky] * e[a][b] * v[a][b] * G[b][kx];
-        for (int r = 0; r < 4; ++r)
-          for (int q = 0; q < 4; ++q) direct += dy[r][q] * d[r + ky][q + kx];
+        for (int r = 0; r < M; ++r)
+          for (int q = 0; q < M; ++q) direct += dy[r][q] * d[r + ky][q + kx];
         CHECK(dw == Approx(direct).margin(1e-13));
       }
   }
 }
 
-TEST_CASE("the packet tile transforms apply the matrices, every lane its own tile") {
+// gradient_tile<M> and output_tile<M> on packets: every lane its own tile.
+template <int M>
+void check_tile_transforms(const double (&AT)[M][6]) {
   using P = detail::Packet<double>;
   constexpr Index L = detail::lanes<double>;
   Rng rng(6);
-  std::vector<double> tile(36 * L), out(36 * L), small(16 * L);
+  std::vector<double> tile(36 * L), out(36 * L), small(M * M * L);
   for (double& v : tile) v = rng.uniform(-1, 1);
   for (double& v : small) v = rng.uniform(-1, 1);
-  // Pixel (r, q) of lane l at [(r*6 + q)*L + l]; transformed position xi at [xi*L + l].
+  // Pixel (r, q) of lane l at [(r*side + q)*L + l]; transformed position xi at [xi*L + l].
+  const P sum = winograd::gradient_tile<M>(small.data(), M * L, L, out.data(), L);
+  double sums[L];
+  Eigen::internal::pstoreu(sums, sum);
+  for (Index l = 0; l < L; ++l) {
+    double total = 0;
+    for (int a = 0; a < 6; ++a)
+      for (int b = 0; b < 6; ++b) {
+        double v = 0;
+        for (int r = 0; r < M; ++r)
+          for (int q = 0; q < M; ++q) v += AT[r][a] * small[std::size_t((r * M + q) * L + l)] * AT[q][b];
+        CHECK(out[std::size_t((a * 6 + b) * L + l)] == Approx(v).margin(1e-13));
+      }
+    for (int k = 0; k < M * M; ++k) total += small[std::size_t(k * L + l)];
+    CHECK(sums[l] == Approx(total).margin(1e-13));
+  }
+  std::vector<double> y(M * M * L);
+  winograd::output_tile<M>(tile.data(), L, y.data(), M * L, L);
+  for (Index l = 0; l < L; ++l)
+    for (int r = 0; r < M; ++r)
+      for (int q = 0; q < M; ++q) {
+        double v = 0;
+        for (int a = 0; a < 6; ++a)
+          for (int b = 0; b < 6; ++b) v += AT[r][a] * tile[std::size_t((a * 6 + b) * L + l)] * AT[q][b];
+        CHECK(y[std::size_t((r * M + q) * L + l)] == Approx(v).margin(1e-13));
+      }
+}
+
+}  // namespace
+
+TEST_CASE("the transform matrices compute F(4x4, 3x3), F(3x3, 4x4), F(2x2, 5x5) and F(5x5, 2x2) exactly") {
+  check_exact<4, 3>(winograd::AT4, winograd::G3);
+  check_exact<2, 5>(winograd::AT2, winograd::G5);
+}
+
+TEST_CASE("the packet tile transforms apply the matrices, every lane its own tile") {
+  constexpr Index L = detail::lanes<double>;
+  Rng rng(7);
+  std::vector<double> tile(36 * L), out(36 * L);
+  for (double& v : tile) v = rng.uniform(-1, 1);
   winograd::input_tile(tile.data(), 6 * L, L, out.data(), L);
   for (Index l = 0; l < L; ++l)
     for (int a = 0; a < 6; ++a)
@@ -338,42 +387,20 @@ TEST_CASE("the packet tile transforms apply the matrices, every lane its own til
             v += winograd::BT[a][r] * tile[std::size_t((r * 6 + q) * L + l)] * winograd::BT[b][q];
         CHECK(out[std::size_t((a * 6 + b) * L + l)] == Approx(v).margin(1e-13));
       }
-  const P sum = winograd::gradient_tile(small.data(), 4 * L, L, out.data(), L);
-  double sums[L];
-  Eigen::internal::pstoreu(sums, sum);
-  for (Index l = 0; l < L; ++l) {
-    double total = 0;
-    for (int a = 0; a < 6; ++a)
-      for (int b = 0; b < 6; ++b) {
-        double v = 0;
-        for (int r = 0; r < 4; ++r)
-          for (int q = 0; q < 4; ++q)
-            v += winograd::AT[r][a] * small[std::size_t((r * 4 + q) * L + l)] * winograd::AT[q][b];
-        CHECK(out[std::size_t((a * 6 + b) * L + l)] == Approx(v).margin(1e-13));
-      }
-    for (int k = 0; k < 16; ++k) total += small[std::size_t(k * L + l)];
-    CHECK(sums[l] == Approx(total).margin(1e-13));
-  }
-  std::vector<double> y(16 * L);
-  winograd::output_tile(tile.data(), L, y.data(), 4 * L, L);
-  for (Index l = 0; l < L; ++l)
-    for (int r = 0; r < 4; ++r)
-      for (int q = 0; q < 4; ++q) {
-        double v = 0;
-        for (int a = 0; a < 6; ++a)
-          for (int b = 0; b < 6; ++b)
-            v += winograd::AT[r][a] * tile[std::size_t((a * 6 + b) * L + l)] * winograd::AT[q][b];
-        CHECK(y[std::size_t((r * 4 + q) * L + l)] == Approx(v).margin(1e-13));
-      }
+  check_tile_transforms<4>(winograd::AT4);
+  check_tile_transforms<2>(winograd::AT2);
 }
 
 TEST_CASE("Winograd forward, dx, dW and db stay within the error bound, in float and double") {
-  const std::vector<double> in_float = winograd_errors<float>();
-  const std::vector<double> in_double = winograd_errors<double>();
-  // Not vacuous either way: the passes do err (the bound is not far above
-  // what they reach) ...
-  CHECK(*std::max_element(in_float.begin(), in_float.end()) >= 0.5);
-  CHECK(*std::max_element(in_double.begin(), in_double.end()) >= 0.5);
+  for (const Index kernel : {3, 5}) {
+    INFO("kernel " << kernel);
+    const std::vector<double> in_float = winograd_errors<float>(kernel);
+    const std::vector<double> in_double = winograd_errors<double>(kernel);
+    // Not vacuous either way: the passes do err (the bound is not far above
+    // what they reach) ...
+    CHECK(*std::max_element(in_float.begin(), in_float.end()) >= 0.5);
+    CHECK(*std::max_element(in_double.begin(), in_double.end()) >= 0.5);
+  }
 }
 
 TEST_CASE("the error bound catches a one-element mistake in any transform matrix") {
@@ -406,10 +433,11 @@ TEST_CASE("the error bound catches a one-element mistake in any transform matrix
 
 TEST_CASE("Winograd results are bitwise reproducible at 1 and 2 threads") {
   // Small images in groups, then large ones in rows of tiles.
-  for (const auto& [h, w] : {std::pair<Index, Index>{10, 9}, {50, 30}}) {
-    INFO(h << "x" << w);
-    check_reproducible(7, 19, 21, h, w);
-  }
+  for (const auto& [h, w] : {std::pair<Index, Index>{10, 9}, {50, 30}})
+    for (const Index k : {3, 5}) {
+      INFO(h << "x" << w << " k" << k);
+      check_reproducible(7, 19, 21, h, w, k);
+    }
 }
 
 TEST_CASE("Winograd calls each hook once per image, after(i) on final data, before(i) before dy is read") {
@@ -467,12 +495,17 @@ TEST_CASE("Winograd calls each hook once per image, after(i) on final data, befo
   }
 }
 
-TEST_CASE("Winograd takes exactly the 3x3, stride-1 'same' geometries; the automatic choice elsewhere is unchanged") {
+TEST_CASE("Winograd takes exactly the 3x3 and 5x5, stride-1 'same' geometries; the automatic choice elsewhere is "
+          "unchanged") {
   CHECK(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 3, 1, same_padding, 1, 1)));
   CHECK(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 3, 1, 1, 9, 30)));  // padding 1 is 'same'
+  CHECK(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 5, 1, same_padding, 8, 8)));
+  CHECK(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 5, 1, 2, 1, 1)));
   CHECK_FALSE(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 3, 2, same_padding, 8, 8)));
   CHECK_FALSE(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 3, 1, 0, 8, 8)));
-  CHECK_FALSE(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 5, 1, same_padding, 8, 8)));
+  CHECK_FALSE(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 5, 1, 1, 8, 8)));
+  CHECK_FALSE(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 5, 2, same_padding, 8, 8)));
+  CHECK_FALSE(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 7, 1, same_padding, 8, 8)));
   CHECK_FALSE(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 1, 1, same_padding, 8, 8)));
   for (const ConvGeometry& g :
        {conv_geometry(3, 4, 3, 2, same_padding, 8, 8), conv_geometry(3, 4, 5, 1, same_padding, 8, 8),

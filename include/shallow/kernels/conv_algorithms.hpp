@@ -36,7 +36,7 @@ inline bool conv_accepts(ConvAlgorithm a, const ConvGeometry& g) {
 /// im2col + GEMM on every such shape measured), im2col + GEMM for the rest.
 inline ConvAlgorithm choose_conv_algorithm(const ConvGeometry& g) {
   const Index narrow = std::min(g.channels, g.out_channels), wide = std::max(g.channels, g.out_channels);
-  if (WinogradConv<float>::accepts(g) && narrow >= 8 && (wide >= 12 || g.height * g.width <= 256))
+  if (WinogradConv<float>::accepts(g) && g.kernel == 3 && narrow >= 8 && (wide >= 12 || g.height * g.width <= 256))
     return ConvAlgorithm::winograd;
   return PlaneConv<float>::accepts(g) ? ConvAlgorithm::planes : ConvAlgorithm::im2col;
 }

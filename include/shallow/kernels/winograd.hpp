@@ -1,20 +1,22 @@
 /// \file
-/// The building blocks of WinogradConv: Winograd F(4x4, 3x3) transforms, the
-/// channel-blocked image layout they read and write, and the register-tiled
-/// products of the transformed domain.
+/// The building blocks of WinogradConv: Winograd F(4x4, 3x3) and F(2x2, 5x5)
+/// transforms, the channel-blocked image layout they read and write, and the
+/// register-tiled products of the transformed domain.
 ///
-/// With the 6x6 input tile d (4x4 outputs and their 3x3 neighbourhood), the
-/// 3x3 kernel w and a 4x4 gradient tile dy:
+/// Both take a 6x6 input tile d (M x M outputs and their R x R neighbourhood,
+/// M + R = 7); with the R x R kernel w and an M x M gradient tile dy:
 ///
-///   forward           Y  = A^T [ (G w G^T) . (B^T d B) ] A          F(4x4, 3x3)
-///   backward-weights  dW = G^T [ (A dy A^T) . (B^T d B) ] G         F(3x3, 4x4)
+///   forward           Y  = A^T [ (G w G^T) . (B^T d B) ] A          F(MxM, RxR)
+///   backward-weights  dW = G^T [ (A dy A^T) . (B^T d B) ] G         F(RxR, MxM)
 ///
 /// '.' is the elementwise product over the 36 transformed positions xi; the
 /// sums over channels and tiles happen there, as 36 matrix products. The
-/// interpolation points are 0, 1, -1, 2, -1/2 and infinity: against Lavin's
-/// 0, +-1, +-2, infinity they cut the largest float error 2-3x (forward and
-/// weight gradient, 16-128 channels, in a scalar model of both), for 14
-/// instead of 12 operations per 6-point input transform.
+/// interpolation points are 0, 1, -1, 2, -1/2 and infinity for both: against
+/// Lavin's 0, +-1, +-2, infinity they cut the largest float error of
+/// F(4x4, 3x3) 2-3x (forward and weight gradient, 16-128 channels, in a
+/// scalar model of both), for 14 instead of 12 operations per 6-point input
+/// transform. With the points fixed, B^T depends on nothing else, so the two
+/// share it; A^T (M x 6) and G (6 x R) are those of the tile sizes.
 ///
 /// Transforms run on packets whose lanes are channels: rows of an NCHW image
 /// are turned, lanes channels at a time, into blocked rows [column][lane]
@@ -36,18 +38,30 @@ namespace winograd {
 using detail::Packet;
 
 /// The transform matrices: the weight transforms read them, the data
-/// transforms below hard-code them.
-inline constexpr double AT[4][6] = {{1, 1, 1, 1, 1, 0},
-                                    {0, 1, -1, 2, -0.5, 0},
-                                    {0, 1, 1, 4, 0.25, 0},
-                                    {0, 1, -1, 8, -0.125, 1}};
-/// The weight transform: G w G^T is the 6x6 transformed kernel.
-inline constexpr double G[6][3] = {{1, 0, 0},
-                                   {-1.0 / 3, -1.0 / 3, -1.0 / 3},
-                                   {1.0 / 3, -1.0 / 3, 1.0 / 3},
-                                   {1.0 / 15, 2.0 / 15, 4.0 / 15},
-                                   {-16.0 / 15, 8.0 / 15, -4.0 / 15},
-                                   {0, 0, 1}};
+/// transforms below hard-code them. A^T of F(4x4, 3x3): row k is the points
+/// to the power k (infinity: 1 in the last row).
+inline constexpr double AT4[4][6] = {{1, 1, 1, 1, 1, 0},
+                                     {0, 1, -1, 2, -0.5, 0},
+                                     {0, 1, 1, 4, 0.25, 0},
+                                     {0, 1, -1, 8, -0.125, 1}};
+/// A^T of F(2x2, 5x5).
+inline constexpr double AT2[2][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -0.5, 1}};
+/// The weight transform of F(4x4, 3x3): G w G^T is the 6x6 transformed
+/// kernel. Row i is point p_i's powers 1, p_i, p_i^2 over the product of
+/// p_i - p_j for the other finite points j.
+inline constexpr double G3[6][3] = {{1, 0, 0},
+                                    {-1.0 / 3, -1.0 / 3, -1.0 / 3},
+                                    {1.0 / 3, -1.0 / 3, 1.0 / 3},
+                                    {1.0 / 15, 2.0 / 15, 4.0 / 15},
+                                    {-16.0 / 15, 8.0 / 15, -4.0 / 15},
+                                    {0, 0, 1}};
+/// The weight transform of F(2x2, 5x5), the same rows to the power 4.
+inline constexpr double G5[6][5] = {{1, 0, 0, 0, 0},
+                                    {-1.0 / 3, -1.0 / 3, -1.0 / 3, -1.0 / 3, -1.0 / 3},
+                                    {1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3, 1.0 / 3},
+                                    {1.0 / 15, 2.0 / 15, 4.0 / 15, 8.0 / 15, 16.0 / 15},
+                                    {-16.0 / 15, 8.0 / 15, -4.0 / 15, 2.0 / 15, -1.0 / 15},
+                                    {0, 0, 0, 0, 1}};
 /// The data transform: B^T d B is the 6x6 transformed input tile.
 inline constexpr double BT[6][6] = {{1, 1.5, -2, -1.5, 1, 0},
                                     {0, -1, -2.5, -0.5, 1, 0},
@@ -55,6 +69,16 @@ inline constexpr double BT[6][6] = {{1, 1.5, -2, -1.5, 1, 0},
                                     {0, -0.5, -1, 0.5, 1, 0},
                                     {0, 2, -1, -2, 1, 0},
                                     {0, 1, 1.5, -2, -1.5, 1}};
+
+/// G of the R x R kernels (3 or 5).
+template <int R>
+constexpr const auto& weight_matrix() {
+  static_assert(R == 3 || R == 5, "Winograd kernels are 3x3 or 5x5");
+  if constexpr (R == 3)
+    return G3;
+  else
+    return G5;
+}
 
 /// A packet with every lane v.
 template <class P>
@@ -76,28 +100,44 @@ EIGEN_STRONG_INLINE void input_6(const P (&d)[6], P (&r)[6]) {
   r[5] = pmadd(constant<P>(-1.5), s, padd(psub(d[5], d[3]), t));
 }
 
-/// r = A^T m for 6 packets, in 12 operations.
-template <class P>
-EIGEN_STRONG_INLINE void output_6(const P (&m)[6], P (&r)[4]) {
+/// r = A^T m for 6 packets: 12 operations for M = 4, 6 for M = 2.
+template <int M, class P>
+EIGEN_STRONG_INLINE void output_6(const P (&m)[6], P (&r)[M]) {
   using namespace Eigen::internal;
   const P a = padd(m[1], m[2]), b = psub(m[1], m[2]);
-  r[0] = padd(padd(m[0], a), padd(m[3], m[4]));
-  r[1] = pmadd(constant<P>(2), m[3], pmadd(constant<P>(-0.5), m[4], b));
-  r[2] = pmadd(constant<P>(4), m[3], pmadd(constant<P>(0.25), m[4], a));
-  r[3] = pmadd(constant<P>(8), m[3], pmadd(constant<P>(-0.125), m[4], padd(b, m[5])));
+  if constexpr (M == 4) {
+    r[0] = padd(padd(m[0], a), padd(m[3], m[4]));
+    r[1] = pmadd(constant<P>(2), m[3], pmadd(constant<P>(-0.5), m[4], b));
+    r[2] = pmadd(constant<P>(4), m[3], pmadd(constant<P>(0.25), m[4], a));
+    r[3] = pmadd(constant<P>(8), m[3], pmadd(constant<P>(-0.125), m[4], padd(b, m[5])));
+  } else {
+    static_assert(M == 2, "Winograd output tiles are 4x4 or 2x2");
+    r[0] = padd(padd(m[0], a), padd(m[3], m[4]));
+    r[1] = pmadd(constant<P>(2), m[3], pmadd(constant<P>(-0.5), m[4], padd(b, m[5])));
+  }
 }
 
-/// r = A d for 4 packets, in 10 operations.
-template <class P>
-EIGEN_STRONG_INLINE void gradient_4(const P (&d)[4], P (&r)[6]) {
+/// r = A d for M packets: 10 operations for M = 4, 5 for M = 2.
+template <int M, class P>
+EIGEN_STRONG_INLINE void gradient_m(const P (&d)[M], P (&r)[6]) {
   using namespace Eigen::internal;
-  const P e = padd(d[0], d[2]), o = padd(d[1], d[3]);
-  r[0] = d[0];
-  r[1] = padd(e, o);
-  r[2] = psub(e, o);
-  r[3] = pmadd(constant<P>(2), d[1], pmadd(constant<P>(4), d[2], pmadd(constant<P>(8), d[3], d[0])));
-  r[4] = pmadd(constant<P>(-0.5), d[1], pmadd(constant<P>(0.25), d[2], pmadd(constant<P>(-0.125), d[3], d[0])));
-  r[5] = d[3];
+  if constexpr (M == 4) {
+    const P e = padd(d[0], d[2]), o = padd(d[1], d[3]);
+    r[0] = d[0];
+    r[1] = padd(e, o);
+    r[2] = psub(e, o);
+    r[3] = pmadd(constant<P>(2), d[1], pmadd(constant<P>(4), d[2], pmadd(constant<P>(8), d[3], d[0])));
+    r[4] = pmadd(constant<P>(-0.5), d[1], pmadd(constant<P>(0.25), d[2], pmadd(constant<P>(-0.125), d[3], d[0])));
+    r[5] = d[3];
+  } else {
+    static_assert(M == 2, "Winograd gradient tiles are 4x4 or 2x2");
+    r[0] = d[0];
+    r[1] = padd(d[0], d[1]);
+    r[2] = psub(d[0], d[1]);
+    r[3] = pmadd(constant<P>(2), d[1], d[0]);
+    r[4] = pmadd(constant<P>(-0.5), d[1], d[0]);
+    r[5] = d[1];
+  }
 }
 
 /// out[xi] = (B^T d B)[xi] for the 6x6 tile of packets at in (rows rs apart,
@@ -119,83 +159,85 @@ void input_tile(const T* in, Index rs, Index cs, T* out, Index os) {
   }
 }
 
-/// The 4x4 tile of packets at out (rows rs, columns cs apart) = A^T m A, m[xi]
-/// the packet at m + xi*ms.
-template <class T>
+/// The M x M tile of packets at out (rows rs, columns cs apart) = A^T m A,
+/// m[xi] the packet at m + xi*ms.
+template <int M, class T>
 void output_tile(const T* m, Index ms, T* out, Index rs, Index cs) {
   using P = Packet<T>;
-  P t[4][6];
+  P t[M][6];
   for (int j = 0; j < 6; ++j) {
-    P col[6], r[4];
+    P col[6], r[M];
     for (int i = 0; i < 6; ++i) col[i] = Eigen::internal::ploadu<P>(m + (6 * i + j) * ms);
-    output_6(col, r);
-    for (int i = 0; i < 4; ++i) t[i][j] = r[i];
+    output_6<M>(col, r);
+    for (int i = 0; i < M; ++i) t[i][j] = r[i];
   }
-  for (int i = 0; i < 4; ++i) {
-    P r[4];
-    output_6(t[i], r);
-    for (int j = 0; j < 4; ++j) Eigen::internal::pstoreu(out + i * rs + j * cs, r[j]);
+  for (int i = 0; i < M; ++i) {
+    P r[M];
+    output_6<M>(t[i], r);
+    for (int j = 0; j < M; ++j) Eigen::internal::pstoreu(out + i * rs + j * cs, r[j]);
   }
 }
 
-/// out[xi] = (A dy A^T)[xi] for the 4x4 tile of packets dy at in. Returns
+/// out[xi] = (A dy A^T)[xi] for the M x M tile of packets dy at in. Returns
 /// the sum of the tile's packets, which is (A dy A^T)[1][1].
-template <class T>
+template <int M, class T>
 Packet<T> gradient_tile(const T* in, Index rs, Index cs, T* out, Index os) {
   using P = Packet<T>;
-  P t[6][4];
-  for (int j = 0; j < 4; ++j) {
-    P col[4], r[6];
-    for (int i = 0; i < 4; ++i) col[i] = Eigen::internal::ploadu<P>(in + i * rs + j * cs);
-    gradient_4(col, r);
+  P t[6][M];
+  for (int j = 0; j < M; ++j) {
+    P col[M], r[6];
+    for (int i = 0; i < M; ++i) col[i] = Eigen::internal::ploadu<P>(in + i * rs + j * cs);
+    gradient_m<M>(col, r);
     for (int i = 0; i < 6; ++i) t[i][j] = r[i];
   }
   P sum = Eigen::internal::pzero(t[0][0]);
   for (int i = 0; i < 6; ++i) {
     P r[6];
-    gradient_4(t[i], r);
+    gradient_m<M>(t[i], r);
     for (int j = 0; j < 6; ++j) Eigen::internal::pstoreu(out + (6 * i + j) * os, r[j]);
     if (i == 1) sum = r[1];
   }
   return sum;
 }
 
-/// u[xi] = (G w G^T)[xi] for lanes 3x3 kernels at once: w[k] holds tap k
+/// u[xi] = (G w G^T)[xi] for lanes R x R kernels at once: w[k] holds tap k
 /// (row-major) of every lane's kernel; u[xi] is the packet at u + xi*us.
-template <class T>
-void weight_tiles(const Packet<T> (&w)[9], T* u, Index us) {
+template <int R, class T>
+void weight_tiles(const Packet<T> (&w)[R * R], T* u, Index us) {
   using namespace Eigen::internal;
   using P = Packet<T>;
-  P t[6][3];
+  const auto& G = weight_matrix<R>();
+  P t[6][R];
   for (int a = 0; a < 6; ++a)
-    for (int kx = 0; kx < 3; ++kx) {
+    for (int kx = 0; kx < R; ++kx) {
       t[a][kx] = pmul(constant<P>(G[a][0]), w[kx]);
-      for (int ky = 1; ky < 3; ++ky) t[a][kx] = pmadd(constant<P>(G[a][ky]), w[ky * 3 + kx], t[a][kx]);
+      for (int ky = 1; ky < R; ++ky) t[a][kx] = pmadd(constant<P>(G[a][ky]), w[ky * R + kx], t[a][kx]);
     }
   for (int a = 0; a < 6; ++a)
     for (int b = 0; b < 6; ++b) {
       P s = pmul(constant<P>(G[b][0]), t[a][0]);
-      for (int kx = 1; kx < 3; ++kx) s = pmadd(constant<P>(G[b][kx]), t[a][kx], s);
+      for (int kx = 1; kx < R; ++kx) s = pmadd(constant<P>(G[b][kx]), t[a][kx], s);
       pstoreu(u + (6 * a + b) * us, s);
     }
 }
 
-/// dw[k] = (G^T m G)[k] for the 9 taps k of lanes kernels at once, m[xi]
+/// dw[k] = (G^T m G)[k] for the R*R taps k of lanes kernels at once, m[xi]
 /// the packet at m + xi*ms.
-template <class T>
-void weight_gradient_tiles(const T* m, Index ms, Packet<T> (&dw)[9]) {
+template <int R, class T>
+void weight_gradient_tiles(const T* m, Index ms, Packet<T> (&dw)[R * R]) {
   using namespace Eigen::internal;
   using P = Packet<T>;
-  P t[3][6];
-  for (int ky = 0; ky < 3; ++ky)
+  const auto& G = weight_matrix<R>();
+  P t[R][6];
+  for (int ky = 0; ky < R; ++ky)
     for (int b = 0; b < 6; ++b) {
       t[ky][b] = pmul(constant<P>(G[0][ky]), ploadu<P>(m + b * ms));
       for (int a = 1; a < 6; ++a) t[ky][b] = pmadd(constant<P>(G[a][ky]), ploadu<P>(m + (6 * a + b) * ms), t[ky][b]);
     }
-  for (int ky = 0; ky < 3; ++ky)
-    for (int kx = 0; kx < 3; ++kx) {
-      dw[ky * 3 + kx] = pmul(constant<P>(G[0][kx]), t[ky][0]);
-      for (int b = 1; b < 6; ++b) dw[ky * 3 + kx] = pmadd(constant<P>(G[b][kx]), t[ky][b], dw[ky * 3 + kx]);
+  for (int ky = 0; ky < R; ++ky)
+    for (int kx = 0; kx < R; ++kx) {
+      dw[ky * R + kx] = pmul(constant<P>(G[0][kx]), t[ky][0]);
+      for (int b = 1; b < 6; ++b) dw[ky * R + kx] = pmadd(constant<P>(G[b][kx]), t[ky][b], dw[ky * R + kx]);
     }
 }
 
