@@ -103,17 +103,18 @@ void BM_Conv2dPass(benchmark::State& state) {
 }
 
 // A conv step or pass with the algorithm forced, so the algorithms are timed
-// on the same shapes in one run. Args: in, out, spatial size, algorithm
-// (ConvAlgorithm as a number: 1 im2col, 2 planes, 3 winograd), threads; k3.
+// on the same shapes in one run. Args: in, out, spatial size, kernel,
+// algorithm (ConvAlgorithm as a number: 1 im2col, 2 planes, 3 winograd),
+// threads.
 template <Pass P, bool Step>
 void BM_ConvAlgorithm(benchmark::State& state) {
-  const Index in = state.range(0), out = state.range(1), s = state.range(2);
-  set_num_threads(int(state.range(4)));
-  Conv2d<float> conv(in, out, 3, 1, same_padding, true, ConvOptions{ConvAlgorithm(state.range(3))});
+  const Index in = state.range(0), out = state.range(1), s = state.range(2), k = state.range(3);
+  set_num_threads(int(state.range(5)));
+  Conv2d<float> conv(in, out, k, 1, same_padding, true, ConvOptions{ConvAlgorithm(state.range(4))});
   const Tensor4<float> x = random_batch(kBatch, in, s, s);
   const Tensor4<float> dy = random_batch(kBatch, out, s, s);
   Tensor4<float> y, dx;
-  const double flops = conv_flops(in, out, s * s, 3) * (Step ? 3 : P == backward_both ? 2 : 1);
+  const double flops = conv_flops(in, out, s * s, k) * (Step ? 3 : P == backward_both ? 2 : 1);
   run(state, flops, [&] {
     if (Step || P == forward) conv.forward_into(x, y);
     if (P == backward_weights) conv.backward_into(x, dy, nullptr);
@@ -201,15 +202,18 @@ void conv_shapes(benchmark::internal::Benchmark* b) {
   }
 }
 
-// The k3 shapes of the Winograd targets, with planes and winograd.
+// The shapes of the Winograd targets, and the 5x5 ones that set
+// the automatic choice for 5x5, with planes and winograd.
 void algorithm_shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"in", "out", "HW", "algo", "threads"});
-  const int shapes[][3] = {{16, 16, 28}, {16, 128, 28}, {32, 32, 32}, {64, 64, 32},
-                           {48, 48, 16}, {96, 96, 8},   {24, 24, 32}, {8, 8, 28}};
+  b->ArgNames({"in", "out", "HW", "k", "algo", "threads"});
+  const int shapes[][4] = {{16, 16, 28, 3}, {16, 128, 28, 3}, {32, 32, 32, 3}, {64, 64, 32, 3}, {48, 48, 16, 3},
+                           {96, 96, 8, 3},  {24, 24, 32, 3},  {8, 8, 28, 3},   {32, 32, 32, 5}, {1, 8, 28, 5},
+                           {4, 4, 28, 5},   {8, 8, 28, 5},    {16, 16, 28, 5}, {8, 64, 28, 5},  {3, 24, 32, 5},
+                           {64, 64, 16, 5}, {96, 96, 8, 5},   {4, 4, 8, 5},    {8, 8, 8, 5}};
   for (int threads : {1, 2})
     for (const auto& s : shapes)
       for (ConvAlgorithm a : {ConvAlgorithm::planes, ConvAlgorithm::winograd})
-        b->Args({s[0], s[1], s[2], int(a), threads});
+        b->Args({s[0], s[1], s[2], s[3], int(a), threads});
 }
 
 void residual_shapes(benchmark::internal::Benchmark* b) {

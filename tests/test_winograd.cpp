@@ -520,4 +520,9 @@ TEST_CASE("Winograd takes exactly the 3x3 and 5x5, stride-1 'same' geometries; t
   CHECK(choose_conv_algorithm(conv_geometry(8, 8, 3, 1, same_padding, 16, 16)) == ConvAlgorithm::winograd);
   CHECK(choose_conv_algorithm(conv_geometry(8, 8, 3, 1, same_padding, 28, 28)) == ConvAlgorithm::planes);
   CHECK(choose_conv_algorithm(conv_geometry(4, 64, 3, 1, same_padding, 8, 8)) == ConvAlgorithm::planes);
+  CHECK(choose_conv_algorithm(conv_geometry(16, 16, 5, 1, same_padding, 28, 28)) == ConvAlgorithm::winograd);
+  CHECK(choose_conv_algorithm(conv_geometry(8, 64, 5, 1, same_padding, 28, 28)) == ConvAlgorithm::winograd);
+  CHECK(choose_conv_algorithm(conv_geometry(8, 8, 5, 1, same_padding, 8, 8)) == ConvAlgorithm::winograd);
+  CHECK(choose_conv_algorithm(conv_geometry(8, 12, 5, 1, same_padding, 28, 28)) == ConvAlgorithm::planes);
+  CHECK(choose_conv_algorithm(conv_geometry(1, 8, 5, 1, same_padding, 28, 28)) == ConvAlgorithm::planes);
 }

@@ -1,7 +1,7 @@
 /// \file
 /// shallow's kernels floor: the convolution algorithms (im2col + GEMM, padded
-/// planes, Winograd F(4x4, 3x3)) behind one interface, and the GEMM they
-/// share. Needs Eigen and OpenMP only.
+/// planes, Winograd F(4x4, 3x3) and F(2x2, 5x5)) behind one interface, and
+/// the GEMM they share. Needs Eigen and OpenMP only.
 #pragma once
 
 #include "core.hpp"

@@ -26,7 +26,7 @@ expect 2 "unknown layout" "$bin/shallow-train" --layout diagonal --data "$work"
 expect 2 "--lr must be a number" "$bin/shallow-train" --lr fast
 expect 2 "unknown recipe" "$bin/shallow-train" --recipe best
 expect 2 "unknown convolution algorithm 'fft'" "$bin/shallow-train" --conv-algorithm fft
-expect 2 "--conv-algorithm winograd: .*cannot" "$bin/shallow-train" --conv-algorithm winograd --kernel 5 --data "$work"
+expect 2 "--conv-algorithm winograd: .*cannot" "$bin/shallow-train" --conv-algorithm winograd --kernel 7 --data "$work"
 expect 2 "unknown dataset" "$bin/shallow-compare" --dataset imagenet --data "$work"
 expect 1 "no such directory" "$bin/shallow-train" --data "$work/missing" --dataset mnist
 expect 2 "--model FILE is required" "$bin/shallow-predict" x.png

@@ -29,7 +29,7 @@ inline void declare_training_flags(cli::Parser& p) {
                              "batch norm) before its own N residual layers", 1, 16)
       .integer_option("pool", "4", "max-pool window before the classifier (0: global average pool)", 0, 4096)
       .option("conv-algorithm", "auto", "the residual branches' convolution algorithm: auto (chosen per geometry) | "
-                                        "im2col | planes | winograd (3x3 only)")
+                                        "im2col | planes | winograd (3x3 and 5x5 only)")
       .integer_option("epochs", "1", "epochs", 1, 1 << 20)
       .integer_option("batch", "64", "batch size", 1, 1 << 20)
       .option("optimizer", "adam", "sgd | adam | adamw")

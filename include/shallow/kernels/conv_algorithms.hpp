@@ -28,15 +28,18 @@ inline bool conv_accepts(ConvAlgorithm a, const ConvGeometry& g) {
   return false;
 }
 
-/// The library's choice for g: Winograd for the 3x3 'same' convolutions it
-/// takes with at least 8 channels in and out, and 12 on one side or images of
-/// at most 16x16 (its step 1.15-9x faster than planes' there; elsewhere up to
-/// 2.9x slower or within 20%: 40 shapes, batch 64, 1 thread); else the plane
-/// kernels for every stride-1 'same' convolution they take (faster than
-/// im2col + GEMM on every such shape measured), im2col + GEMM for the rest.
+/// The library's choice for g: Winograd for the 3x3 and 5x5 'same'
+/// convolutions it takes with at least 8 channels in and out, and 12 (5x5:
+/// 16) on one side or images of at most 16x16 (3x3: its step 1.15-9x faster
+/// than planes' there, elsewhere up to 2.9x slower or within 20%, 40 shapes;
+/// 5x5: 1.3-3.6x faster there, elsewhere 1.3-6x slower, 11 shapes; batch 64,
+/// 1 thread); else the plane kernels for every stride-1 'same' convolution
+/// they take (faster than im2col + GEMM on every such shape measured),
+/// im2col + GEMM for the rest.
 inline ConvAlgorithm choose_conv_algorithm(const ConvGeometry& g) {
   const Index narrow = std::min(g.channels, g.out_channels), wide = std::max(g.channels, g.out_channels);
-  if (WinogradConv<float>::accepts(g) && g.kernel == 3 && narrow >= 8 && (wide >= 12 || g.height * g.width <= 256))
+  const Index wide_enough = g.kernel == 3 ? 12 : 16;
+  if (WinogradConv<float>::accepts(g) && narrow >= 8 && (wide >= wide_enough || g.height * g.width <= 256))
     return ConvAlgorithm::winograd;
   return PlaneConv<float>::accepts(g) ? ConvAlgorithm::planes : ConvAlgorithm::im2col;
 }
