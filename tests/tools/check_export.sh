@@ -5,9 +5,8 @@
 # usage: check_export.sh BIN_DIR      (exit 77 without a python3 that has onnx)
 set -euo pipefail
 bin=$(cd "$1" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/common.sh"
+make_work
 cd "$work"
 
 python=

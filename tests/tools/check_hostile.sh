@@ -8,9 +8,8 @@
 # usage: check_hostile.sh BIN_DIR
 set -euo pipefail
 bin=$(cd "$1" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/common.sh"
+make_work
 cd "$work"
 
 # expect CODE PATTERN CMD...: CMD, run under ulimit -v 1 GiB (not in

@@ -10,9 +10,8 @@
 set -euo pipefail
 bin=$1
 kills=${2:-6}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/common.sh"
+make_work
 root=$(data_root "$bin" "$work" 3000)
 
 flags=(--dataset mnist --data "$root/mnist" --train-limit 3000 --val-limit 500 --layers 4 --filters 8 --epochs 8 --batch 50

@@ -10,9 +10,8 @@ set -euo pipefail
 bin=$(cd "$1" && pwd)
 sweep=$bin/shallow-sweep
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source "$here/common.sh"
+make_work
 cd "$work"
 
 # configs ARGS...: the grid indices and configurations --list prints.

@@ -4,9 +4,8 @@
 # usage: check_tools.sh BIN_DIR    (data: see data_root in common.sh)
 set -euo pipefail
 bin=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/common.sh"
+make_work
 
 # expect CODE PATTERN CMD...: CMD exits with CODE and its stderr matches PATTERN.
 expect() {

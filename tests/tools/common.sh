@@ -2,6 +2,12 @@
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# make_work: a fresh directory in $work, removed when the script exits.
+make_work() {
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+}
+
 # data_root BIN WORK [TRAIN]: prints the directory that holds mnist/ for the test.
 # With SHALLOW_TEST_DATA=real it is $SHALLOW_DATA (exit 77, CTest's "skipped",
 # when that has no MNIST); otherwise a small synthetic MNIST in the real
