@@ -224,7 +224,7 @@ TEST_CASE("Dataset files: missing, a directory, unreadable", "[data][errors]") {
   }
 }
 
-TEST_CASE("CIFAR-10: any whole number of records; partial records and bad labels are errors", "[data][cifar]") {
+TEST_CASE("CIFAR-10: any whole number of records, and partial records and bad labels are errors", "[data][cifar]") {
   TempDir dir;
   write_bytes(dir.file("a.bin"), cifar_records(3, 7));
   write_bytes(dir.file("b.bin.gz"), gzip_bytes(cifar_records(2, 1)));
@@ -268,7 +268,7 @@ TEST_CASE("Images: PNG, BMP and PGM decode to planar pixels, resized bilinearly"
   CHECK(load_image(dir.file("g.pgm"), 3, 1, 1) == std::vector<std::uint8_t>{200, 200, 200});
 }
 
-TEST_CASE("Image folders: classes from subfolders; bad images and layouts are named", "[data][images]") {
+TEST_CASE("Image folders: classes from subfolders, and bad images and layouts are named", "[data][images]") {
   TempDir dir;
   const unsigned char grey[4] = {10, 20, 30, 40};
   for (const char* cls : {"dog", "cat"}) {

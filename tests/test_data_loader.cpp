@@ -190,7 +190,7 @@ TEST_CASE("DataLoader: background prefetch gives bitwise the same batches", "[lo
   }
 }
 
-TEST_CASE("DataLoader: an empty dataset gives no batches; bad options are errors", "[loader]") {
+TEST_CASE("DataLoader: an empty dataset gives no batches, and bad options are errors", "[loader]") {
   const Dataset d = numbered(0);
   LoaderOptions o;
   DataLoader<float> loader(d, o);
@@ -199,5 +199,5 @@ TEST_CASE("DataLoader: an empty dataset gives no batches; bad options are errors
   CHECK(loader.batches() == 0);
   CHECK_FALSE(loader.next(b));
   o.batch_size = 0;
-  CHECK_THROWS_AS(DataLoader<float>(d, o), ShapeError);
+  CHECK_THROWS_AS(DataLoader<float>(d, o), ConfigError);
 }

@@ -495,7 +495,7 @@ TEST_CASE("Winograd calls each hook once per image, after(i) on final data, befo
   }
 }
 
-TEST_CASE("Winograd takes exactly the 3x3 and 5x5, stride-1 'same' geometries; the automatic choice elsewhere is "
+TEST_CASE("Winograd takes exactly the 3x3 and 5x5, stride-1 'same' geometries, and the automatic choice elsewhere is "
           "unchanged") {
   CHECK(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 3, 1, same_padding, 1, 1)));
   CHECK(conv_accepts(ConvAlgorithm::winograd, conv_geometry(3, 4, 3, 1, 1, 9, 30)));  // padding 1 is 'same'

@@ -166,7 +166,7 @@ TEST_CASE("a double network is stored as float32") {
   CHECK(node(m, "0.batchnorm").op_type() == "BatchNormalization");
 }
 
-TEST_CASE("spec keys the exporter does not know are ignored; negative_slope is read") {
+TEST_CASE("spec keys the exporter does not know are ignored, and negative_slope is read") {
   ResidualOptions ro;
   ro.activation = Activation::leaky_relu;
   auto block = make_residual<float>(Layout::sequential, 2, 3, 3, ro);
