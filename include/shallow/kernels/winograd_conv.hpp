@@ -2,9 +2,9 @@
 /// 3x3 and 5x5, stride-1 'same' convolutions by Winograd F(4x4, 3x3) and
 /// F(2x2, 5x5) (winograd.hpp): a quarter and 36% of a direct convolution's
 /// multiplications, all three passes in the transformed domain. The M x M
-/// output tiles (M = 4, 2) are taken in blocks of about
-/// block_tiles (P tiles: several small images, or some rows of tiles of a
-/// large one); per block, for each of the 36 transformed positions xi,
+/// output tiles (M = 4, 2) are taken in blocks of about block_tiles (P
+/// tiles: several small images, or some rows of tiles of a large one); per
+/// block, for each of the 36 transformed positions xi,
 ///
 ///   forward           M[xi] (P x O) = V[xi] (P x C) U[xi] (C x O)        y  = A^T M A + b
 ///   backward-data     M[xi] (P x C) = D[xi] (P x O) U'[xi] (O x C)       dx = A^T M A
