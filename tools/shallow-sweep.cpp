@@ -1,8 +1,9 @@
 // shallow-sweep: trains every configuration of a grid (or of one shard of
 // it) and records each finished run: a CSV row, and its epochs in a JSON
 // lines file beside it. Runs already recorded are skipped and the run in
-// progress continues from its last epoch, so a re-run resumes; --merge combines the outputs of shards. The grid, the shards and
-// the files live in support/sweep_*.hpp.
+// progress continues from its last epoch, so a re-run resumes; --merge
+// combines the outputs of shards. The grid, the shards and the files live
+// in support/sweep_*.hpp.
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -53,13 +54,14 @@ sweep::Result train(const cli::Parser& q, const Data& data, const sweep::Config&
   RunMetadata m;
   m.layout = c[sweep::layout];
   m.dataset = c[sweep::dataset];
-  m.settings["sweep-run"] = sweep::join(sweep::key(c), ',');
+  const std::string id = sweep::join(sweep::key(c), ',');
+  m.settings["sweep-run"] = id;
   int first = 1;
   if (std::filesystem::exists(progress)) {
     const Checkpoint ck = load_checkpoint(progress);
     const RunMetadata stored = RunMetadata::read(ck, progress);
     const auto it = stored.settings.find("sweep-run");
-    if (it != stored.settings.end() && it->second == m.settings["sweep-run"]) {
+    if (it != stored.settings.end() && it->second == id) {
       first = restore_run(progress, ck, stored, run);
       std::printf("%s: resumed from %s after epoch %d\n", sweep::describe(c).c_str(), progress.c_str(), first - 1);
     }
