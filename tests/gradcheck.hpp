@@ -87,4 +87,22 @@ void check_layer(L& layer, const Tensor& x, const Options& opt = {}) {
   }
 }
 
+// d loss(x, target) / dx by central differences, for a loss whose
+// forward(x, target) returns the scalar (SoftmaxCrossEntropy, MSELoss).
+template <class Loss, class Target>
+Eigen::VectorXd numeric_loss_gradient(Loss& loss, Tensor x, const Target& target) {
+  const double h = 1e-6;
+  Eigen::VectorXd numeric(x.size());
+  for (Index i = 0; i < x.size(); ++i) {
+    const double keep = x.data()[i];
+    x.data()[i] = keep + h;
+    const double up = loss.forward(x, target);
+    x.data()[i] = keep - h;
+    const double down = loss.forward(x, target);
+    x.data()[i] = keep;
+    numeric[i] = (up - down) / (2 * h);
+  }
+  return numeric;
+}
+
 }  // namespace gradcheck

@@ -444,7 +444,34 @@ TEST_CASE("LR schedules: values at chosen epochs", "[schedule]") {
   CHECK(warm_step.lr_at(0) == Approx(0.05));
   CHECK(warm_step.lr_at(4) == Approx(0.025));
 
+  // Linear: held at lr through the warm-up, then straight down to eta_min at
+  // t_max: 0.1 at e = 2, 0.1 + (0.01 - 0.1) (5 - 2) / (10 - 2) = 0.06625 at e = 5.
+  const auto triangle = LrSchedule::linear(0.1, 10, 0.01).with_warmup(2);
+  CHECK(triangle.lr_at(0) == Approx(0.1 / 3));
+  CHECK(triangle.lr_at(2) == 0.1);
+  CHECK(triangle.lr_at(5) == Approx(0.06625));
+  CHECK(triangle.lr_at(10) == 0.01);
+  CHECK(triangle.lr_at(12) == 0.01);
+  CHECK(LrSchedule::linear(0.1, 4).lr_at(1) == Approx(0.075));  // no warm-up: down from epoch 0
+
+  // Per step: the same curves at fractional epochs. 10 steps an epoch: step
+  // 5 is epoch 0.5, where the warm-up gives 0.1 * 1.5 / 3 and the triangle,
+  // at step 35 (epoch 3.5), 0.1 - 0.09 * 1.5 / 8.
+  CHECK(triangle.lr_at(5, 10) == Approx(0.05));
+  CHECK(triangle.lr_at(35, 10) == Approx(0.1 - 0.09 * 1.5 / 8));
+  CHECK(triangle.lr_at(100, 10) == 0.01);
+  CHECK(cosine.lr_at(125, 5) == cosine.lr_at(25));  // whole epochs: the per-epoch values exactly
+  CHECK(warm.lr_at(30, 10) == warm.lr_at(3));
+  CHECK(step.lr_at(299, 10) == 0.1);                // a step schedule still drops at whole epochs
+  CHECK(step.lr_at(300, 10) == Approx(0.01));
+  CHECK(cosine.lr_at(1, 2) == Approx(0.001 + 0.099 * (1 + std::cos(3.14159265358979323846 * 0.5 / 100)) / 2));
+
   CHECK_THROWS_AS(step.lr_at(-1), Error);
+  CHECK_THROWS_AS(step.lr_at(-1, 10), Error);
+  CHECK_THROWS_AS(step.lr_at(1, 0), Error);
+  CHECK_THROWS_AS(LrSchedule::linear(0.1, 0), Error);
+  CHECK_THROWS_AS(LrSchedule::linear(0.1, 10, -1), Error);
+  CHECK_THROWS_AS(LrSchedule::linear(0.1, 10).with_warmup(10), Error);  // the decay would end before it starts
   CHECK_THROWS_AS(LrSchedule::constant(-0.1), Error);
   CHECK_THROWS_AS(LrSchedule::step(0.1, 0), Error);
   CHECK_THROWS_AS(LrSchedule::step(0.1, 10, 0), Error);
@@ -463,6 +490,9 @@ TEST_CASE("LR schedules: text form", "[schedule]") {
   CHECK(parse_schedule("step:30:0.5", 0.1, epochs).spec() == "step:30:0.5");
   CHECK(parse_schedule("warmup:5+cosine", 0.1, epochs).spec() == "warmup:5+cosine:90:0");
   CHECK(parse_schedule("warmup:0+constant", 0.1, epochs).spec() == "constant");
+  CHECK(parse_schedule("linear", 0.1, epochs).spec() == "linear:90:0");
+  CHECK(parse_schedule("warmup:3+linear:12:0.005", 0.1, epochs).spec() == "warmup:3+linear:12:0.005");
+  CHECK(parse_schedule("warmup:3+linear", 0.1, 12).lr_at(3) == 0.1);
 
   const auto s = parse_schedule("warmup:5+step:30:0.1", 0.1, epochs);
   CHECK(s.lr_at(0) == Approx(0.1 / 6));
@@ -472,7 +502,8 @@ TEST_CASE("LR schedules: text form", "[schedule]") {
 
   for (const char* bad : {"", "cos", "constant:1", "step", "step:", "step:0", "step:x", "step:30:", "step:30:0.1:3",
                           "step:30:-0.1", "cosine:0", "cosine:10:-1", "cosine:10:0:1", "warmup:5", "warmup:5+",
-                          "warmup:x+cosine", "warmup:-1+cosine", "warmup:2+warmup:3+cosine"}) {
+                          "warmup:x+cosine", "warmup:-1+cosine", "warmup:2+warmup:3+cosine", "linear:0",
+                          "linear:10:-1", "linear:10:0:1", "linear:", "warmup:90+linear"}) {
     INFO("'" << bad << "'");
     CHECK_THROWS_AS(parse_schedule(bad, 0.1, epochs), Error);
   }

@@ -7,7 +7,10 @@
 // average pooling with --pool 0), flatten, and a dense layer to the classes.
 // With --stages S > 1, S such residual stacks, each later one behind a
 // stride-2 conv that doubles the width, with batch norm after every conv
-// outside the stacks. Softmax cross-entropy loss.
+// outside the stacks. With --model fast, the network of the cifar10-fast
+// recipe instead (include/shallow/models/cifar10_fast.hpp): patch
+// whitening, then three groups of conv, max-pool, batch norm and N residual
+// layers. Softmax cross-entropy loss.
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -30,7 +33,9 @@ namespace {
 // length follows --epochs then bends, which the user asked for.)
 const char* const resume_settings[] = {"dataset",  "batch",   "optimizer",   "lr",        "momentum", "weight-decay",
                                        "schedule", "clip",    "augment",     "holdout",   "train-limit",
-                                       "val-limit", "seed",   "image-size",  "channels"};
+                                       "val-limit", "seed",   "image-size",  "channels",  "nesterov",
+                                       "lr-per-step", "label-smoothing", "bn-bias-lr", "ema", "tta",
+                                       "crop-padding", "model"};
 
 std::map<std::string, std::string> settings_of(const cli::Parser& p) {
   std::map<std::string, std::string> s;
@@ -44,7 +49,10 @@ std::string history_lines(const std::vector<EpochMetrics>& history) {
   return lines;
 }
 
-// The rest of a checkpoint is for shallow-predict and for people.
+// The weights, the optimizer state, the epoch and the settings: with the same
+// flags, all that determines the rest of a run (with --ema, the network is
+// the average and the training weights travel with the optimizer state:
+// run.hpp). The rest is for shallow-predict and for people.
 void save(const std::string& path, Run& run, const cli::Parser& p, const Data& data) {
   RunMetadata m;
   m.layout = p.text("layout");
@@ -96,7 +104,7 @@ int main_body(cli::Parser& p) {
   const Data data = load_data(p);
   Run run = make_run(p, data.train, layout);
   std::printf("%s on %s (%ld training, %ld validation images of %s): %ld parameters, %d threads\n",
-              describe(model_config(p, data.train, layout)).c_str(), p.text("dataset").c_str(),
+              describe_network(p, data.train, layout).c_str(), p.text("dataset").c_str(),
               long(data.train.size()), long(data.val.size()), to_string(data.train.shape).c_str(),
               long(parameter_count(run.net)), num_threads());
   std::fflush(stdout);
@@ -139,7 +147,9 @@ int main(int argc, char** argv) {
   cli::Parser p("shallow-train",
                 "Trains conv(F) -> N residual layers (sequential or parallel) -> pool -> dense on a dataset;\n"
                 "with --stages S > 1, S stages of N layers, each after the first at half the size and twice\n"
-                "the width, with batch norm (see include/shallow/models/classifier.hpp).");
+                "the width, with batch norm (see include/shallow/models/classifier.hpp); with --model fast,\n"
+                "patch whitening and three groups of conv, pool, batch norm and N residual layers\n"
+                "(include/shallow/models/cifar10_fast.hpp; --recipe cifar10-fast).");
   declare_training_flags(p);
   p.option("layout", "parallel", "sequential (deep) | parallel (shallow)")
       .option("save", "", "checkpoint file, replaced atomically after every epoch")

@@ -18,6 +18,7 @@
 #include "nn/layer_factory.hpp"
 #include "nn/loss.hpp"
 #include "nn/network.hpp"
+#include "nn/patch_whitening.hpp"
 #include "nn/pooling.hpp"
 #include "nn/residual.hpp"
 #include "nn/softmax.hpp"

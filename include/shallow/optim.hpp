@@ -1,6 +1,6 @@
 /// \file
-/// shallow's optimizers (SGD, Adam, AdamW), learning-rate schedules and
-/// gradient clipping. Needs Eigen only.
+/// shallow's optimizers (SGD, Adam, AdamW), learning-rate schedules,
+/// gradient clipping and weight averaging. Needs Eigen only.
 #pragma once
 
 #include "core.hpp"
@@ -9,3 +9,4 @@
 #include "optim/optimizer.hpp"
 #include "optim/schedule.hpp"
 #include "optim/sgd.hpp"
+#include "optim/weight_average.hpp"

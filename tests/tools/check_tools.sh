@@ -61,6 +61,20 @@ grep -q "stages=3" "$work/staged.out" || fail "--recipe mnist did not build the 
 diff <(strip_times "$work/staged-whole.jsonl") <(strip_times "$work/staged-parts.jsonl") ||
   fail "the resumed staged run's metrics differ from the uninterrupted run's"
 
+# The cifar10-fast recipe (patch whitening, weight averaging, per-step
+# schedule) resumes exactly too, on a small synthetic CIFAR-10.
+"$bin/make_dataset" "$work/data/cifar10" cifar10 400 50 || fail "make_dataset cifar10 failed"
+fast=(--recipe cifar10-fast --data "$work/data/cifar10" --filters 4 --holdout 100 --epochs 4 --batch 50 --threads 2 --quiet)
+"$bin/shallow-train" "${fast[@]}" --metrics "$work/fast-whole.jsonl" >"$work/fast.out" 2>&1 ||
+  fail "--recipe cifar10-fast failed: $(cat "$work/fast.out")"
+grep -q "^fast parallel layers=1 widths=4,16,16 whitening=2" "$work/fast.out" ||
+  fail "--recipe cifar10-fast did not build the fast network: $(cat "$work/fast.out")"
+"$bin/shallow-train" "${fast[@]}" --save "$work/f.ckpt" --metrics "$work/fast-parts.jsonl" --stop-after 3 >/dev/null 2>&1
+"$bin/shallow-train" "${fast[@]}" --resume "$work/f.ckpt" --metrics "$work/fast-parts.jsonl" >/dev/null 2>&1
+diff <(strip_times "$work/fast-whole.jsonl") <(strip_times "$work/fast-parts.jsonl") ||
+  fail "the resumed cifar10-fast run's metrics differ from the uninterrupted run's"
+expect 2 "other settings (--ema 0.98 -> 0" "$bin/shallow-train" "${fast[@]}" --ema 0 --resume "$work/f.ckpt"
+
 # Three test digits as PGM images: shallow-predict prints top-k for each.
 gzip -dc "$root/mnist/t10k-images-idx3-ubyte.gz" >"$work/t10k"
 tail -c +17 "$work/t10k" | head -c $((3 * 784)) >"$work/px" || true  # head closes the pipe early

@@ -14,14 +14,18 @@
 namespace shallow::tools {
 
 inline void declare_training_flags(cli::Parser& p) {
-  p.option("recipe", "", "named settings: mnist, fashion-mnist, cifar10, demo (flags given override them)")
+  p.option("recipe", "", "named settings: mnist, fashion-mnist, cifar10, cifar10-fast, demo (flags given override "
+                         "them)")
       .option("dataset", "mnist", "mnist | fashion-mnist | cifar10 | folder")
       .option("data", "", "dataset directory (default: $SHALLOW_DATA/<dataset>, or the Debian package for "
                           "fashion-mnist)")
       .option("val-data", "", "for --dataset folder: directory of validation images")
       .integer_option("image-size", "32", "for --dataset folder: images are resized to this square size", 1, 4096)
       .integer_option("channels", "3", "for --dataset folder: 1 (grey) or 3 (RGB)", 1, 3)
-      .integer_option("layers", "8", "residual layers N (per stage)", 1, 4096)
+      .option("model", "classifier", "classifier (the study's network, --stages S for its staged form) | fast "
+                                     "(patch whitening, then per group of --filters F, 4F, 4F channels a conv, "
+                                     "max-pool, batch norm and N residual layers; models/cifar10_fast.hpp)")
+      .integer_option("layers", "8", "residual layers N (per stage, or per group of --model fast)", 1, 4096)
       .integer_option("filters", "16", "filters F per layer", 1, 4096)
       .integer_option("kernel", "3", "kernel size k", 1, 63)
       .option("activation", "relu", "relu | leaky_relu | tanh | sigmoid | identity")
@@ -35,11 +39,24 @@ inline void declare_training_flags(cli::Parser& p) {
       .option("optimizer", "adam", "sgd | adam | adamw")
       .number_option("lr", "0.001", "learning rate")
       .number_option("momentum", "0.9", "SGD momentum")
+      .toggle("nesterov", "SGD with Nesterov momentum")
       .number_option("weight-decay", "0", "weight decay")
-      .option("schedule", "constant", "constant | step:S:G | cosine | warmup:W+<schedule> (per epoch)")
+      .option("schedule", "constant", "constant | step:S:G | cosine | linear | warmup:W+<schedule> (per epoch; "
+                                      "see --lr-per-step)")
+      .toggle("lr-per-step", "evaluate --schedule at every step (fractional epochs) instead of once an epoch")
       .number_option("clip", "0", "clip the global gradient norm to this (0: off)")
+      .number_option("label-smoothing", "0", "label smoothing of the training loss, in [0, 1)")
+      .number_option("bn-bias-lr", "1", "for --model fast: multiply the batch norm biases' gradients by this (with "
+                                        "SGD: their learning rate, their weight decay per step unchanged)")
+      .number_option("ema", "0", "evaluate, test and save an exponential moving average of the weights with this "
+                                 "decay per step, in [0, 1) (0: off)")
+      .toggle("tta", "evaluate on each image and its mirror image, averaging the logits")
+      .integer_option("val-every", "1", "validate after every N-th epoch and after the last (the metrics of the "
+                                        "others have no validation values)", 1, 1 << 20)
       .toggle("augment", "random crop (padding 2, or 4 for images of 32 rows or more) and horizontal flip "
                          "(no flip for mnist)")
+      .integer_option("crop-padding", "-1", "with --augment: the random crop's padding (-1: as --augment says; 0: "
+                                            "flips only)", -1, 64)
       .integer_option("holdout", "0", "validate on the last N training images (kept out of training); the test set is "
                               "then evaluated once, at the end")
       .integer_option("train-limit", "0", "use only the first N training images (0: all)")
@@ -64,6 +81,13 @@ inline Layout layout_flag(const cli::Parser& p) {
   return parsed(p, "layout", [](const std::string& s) { return parse_layout(s); });
 }
 
+inline bool fast_model(const cli::Parser& p) {
+  const std::string model = p.text("model");
+  if (model != "classifier" && model != "fast")
+    throw cli::UsageError("--model must be classifier or fast, got '" + model + "'");
+  return model == "fast";
+}
+
 inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layout layout) {
   ModelConfig c;
   c.input = train.shape;
@@ -83,6 +107,36 @@ inline ModelConfig model_config(const cli::Parser& p, const Dataset& train, Layo
   return c;
 }
 
+// --model fast: --filters F gives the widths F, 4F, 4F.
+inline FastModelConfig fast_model_config(const cli::Parser& p, const Dataset& train, Layout layout) {
+  FastModelConfig c;
+  c.input = train.shape;
+  c.classes = train.classes;
+  c.layout = layout;
+  c.layers = p.integer("layers");
+  const Index f = p.integer("filters");
+  if (4 * f > 4096) throw cli::UsageError("--filters " + std::to_string(f) + " gives " + std::to_string(4 * f) +
+                                          " channels with --model fast; at most 4096");
+  c.widths = {f, 4 * f, 4 * f};
+  c.seed = static_cast<std::uint64_t>(p.integer("seed"));
+  return c;
+}
+
+// The network the flags describe, its whitening (if any) not yet fitted.
+inline Network<float> build_network(const cli::Parser& p, const Dataset& train, Layout layout) {
+  try {
+    if (fast_model(p)) return build_fast_model<float>(fast_model_config(p, train, layout));
+    return build_model<float>(model_config(p, train, layout));
+  } catch (const ConfigError& e) {
+    throw cli::UsageError(e.what());
+  }
+}
+
+inline std::string describe_network(const cli::Parser& p, const Dataset& train, Layout layout) {
+  if (fast_model(p)) return describe(fast_model_config(p, train, layout));
+  return describe(model_config(p, train, layout));
+}
+
 // The shape of the images the flags' dataset gives, known before loading.
 inline Shape expected_input(const cli::Parser& p) {
   const std::string dataset = p.text("dataset");
@@ -98,15 +152,21 @@ inline Shape expected_input(const cli::Parser& p) {
 // allocated.
 inline void check_flags(const cli::Parser& p) {
   p.check();
+  if (fast_model(p)) {
+    for (const char* other : {"stages", "pool", "kernel", "activation"})
+      if (p.chosen(other)) throw cli::UsageError(std::string("--") + other + " applies to --model classifier only");
+  } else if (p.number("bn-bias-lr") != 1) {
+    throw cli::UsageError("--bn-bias-lr applies to --model fast only");
+  }
+  if (p.number("label-smoothing") >= 1)
+    throw cli::UsageError("--label-smoothing must be below 1, got " + p.text("label-smoothing"));
+  if (p.number("ema") >= 1) throw cli::UsageError("--ema must be below 1, got " + p.text("ema"));
+  if (p.flag("nesterov") && (p.text("optimizer") != "sgd" || p.number("momentum") == 0))
+    throw cli::UsageError("--nesterov needs --optimizer sgd and --momentum above 0");
   Dataset like;
   like.shape = expected_input(p);
   like.classes = 10;
-  Network<float> net;
-  try {
-    net = build_model<float>(model_config(p, like, Layout::parallel));
-  } catch (const ConfigError& e) {
-    throw cli::UsageError(e.what());
-  }
+  Network<float> net = build_network(p, like, Layout::parallel);
   const Index batch = p.integer("batch");
   const double needed = training_bytes(net, like.shape, batch), available = available_memory_bytes();
   if (needed > available)
@@ -135,6 +195,7 @@ inline std::unique_ptr<Optimizer<float>> make_optimizer(const cli::Parser& p, Ne
     SgdOptions o;
     o.lr = lr;
     o.momentum = p.number("momentum");
+    o.nesterov = p.flag("nesterov");
     o.weight_decay = wd;
     return std::make_unique<Sgd<float>>(net.parameters(), o);
   }
@@ -160,7 +221,8 @@ inline LoaderOptions loader_options(const cli::Parser& p, const Data& data, bool
   o.seed = static_cast<std::uint64_t>(p.integer("seed"));
   o.normalize = data.norm;
   if (training && p.flag("augment")) {
-    o.crop_padding = data.train.shape.h >= 32 ? 4 : 2;
+    const Index padding = p.integer("crop-padding");
+    o.crop_padding = padding >= 0 ? padding : data.train.shape.h >= 32 ? 4 : 2;
     o.horizontal_flip = p.text("dataset") != "mnist";  // a mirrored digit is another glyph
   }
   return o;

@@ -3,4 +3,6 @@
 /// for T = float and double (see core/compiled.hpp).
 #pragma once
 
-#define SHALLOW_MODELS_INSTANTIATIONS(X, T) X(Network<T> build_model<T>(const ModelConfig&))
+#define SHALLOW_MODELS_INSTANTIATIONS(X, T)             \
+  X(Network<T> build_model<T>(const ModelConfig&))        \
+  X(Network<T> build_fast_model<T>(const FastModelConfig&))

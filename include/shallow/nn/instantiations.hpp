@@ -7,6 +7,7 @@
   X(class Conv2d<T>)                                                                       \
   X(class ActivationLayer<T>)                                                              \
   X(class BatchNorm2d<T>)                                                                  \
+  X(class PatchWhitening<T>)                                                               \
   X(class Dense<T>)                                                                        \
   X(class Dropout<T>)                                                                      \
   X(class Flatten<T>)                                                                      \

@@ -30,6 +30,7 @@
 #include "flatten.hpp"
 #include "layer.hpp"
 #include "network.hpp"
+#include "patch_whitening.hpp"
 #include "pooling.hpp"
 #include "residual.hpp"
 #include "spec.hpp"
@@ -97,6 +98,7 @@ class LayerRegistry {
         {"global_avgpool", &GlobalAvgPool<T>::from_spec},
         {"flatten", &Flatten<T>::from_spec},
         {"batchnorm2d", &BatchNorm2d<T>::from_spec},
+        {"patch_whitening", &PatchWhitening<T>::from_spec},
         {"dropout", &Dropout<T>::from_spec},
         {"identity", &ActivationLayer<T>::from_spec},
         {"relu", &ActivationLayer<T>::from_spec},

@@ -8,16 +8,31 @@
 #include <string>
 #include <vector>
 
+#include "../core/error.hpp"
+#include "../core/format.hpp"
 #include "../core/tensor.hpp"
 #include "softmax.hpp"
 
 namespace shallow {
 
-/// Softmax over the C*H*W values of each sample (softmax.hpp), then
-/// cross-entropy with an integer label.
+/// Softmax over the C*H*W = K values of each sample (softmax.hpp), then
+/// cross-entropy with an integer label. With label smoothing e (PyTorch's
+/// CrossEntropyLoss(label_smoothing=e)) the target is (1 - e) on the label
+/// and e / K spread over all K classes:
+///   loss = (1 - e) (-log p[label]) + e / K * sum_k (-log p[k])
+/// which rewards confident logits less and trains better-calibrated ones.
 template <class T = float>
 class SoftmaxCrossEntropy {
  public:
+  /// label_smoothing in [0, 1); ConfigError otherwise.
+  explicit SoftmaxCrossEntropy(double label_smoothing = 0) : smoothing_(label_smoothing) {
+    SHALLOW_CHECK(label_smoothing >= 0 && label_smoothing < 1, ConfigError,
+                  "SoftmaxCrossEntropy: label_smoothing must be in [0, 1), got " + format_number(label_smoothing));
+  }
+
+  /// The smoothing e of the training target.
+  double label_smoothing() const { return smoothing_; }
+
   /// The mean loss of the batch; caches the probabilities. One label in [0, C*H*W) per sample, else ShapeError.
   T forward(const Tensor4<T>& logits, const std::vector<int>& labels) {
     const Index n = logits.dimension(0), k = sample_shape(logits).size();
@@ -32,18 +47,25 @@ class SoftmaxCrossEntropy {
       SHALLOW_CHECK(label >= 0 && label < k, ShapeError,
                     "SoftmaxCrossEntropy: label " + std::to_string(label) + " outside [0, " + std::to_string(k) + ")");
       const T* z = logits.data() + i * k;
-      total += static_cast<double>(softmax(z, k, prob_.data() + i * k) - z[label]);
+      // -log p[j] = lse - z[j]
+      const double lse = static_cast<double>(softmax(z, k, prob_.data() + i * k));
+      total += (1 - smoothing_) * (lse - static_cast<double>(z[label]));
+      if (smoothing_ != 0) {
+        const double z_sum = static_cast<double>(Eigen::Map<const VectorX<T>>(z, k).sum());
+        total += smoothing_ * (lse - z_sum / static_cast<double>(k));
+      }
     }
     return static_cast<T>(total / static_cast<double>(std::max<Index>(n, 1)));
   }
 
-  /// d(mean loss)/d logits = (softmax - onehot) / N.
+  /// d(mean loss)/d logits = (softmax - target) / N, target = (1 - e) onehot + e / K.
   const Tensor4<T>& backward() {
     const Index n = prob_.dimension(0), k = sample_shape(prob_).size();
     ensure_shape_like(grad_, prob_);
     auto g = as_matrix(grad_, n, k);
     g = as_matrix(prob_, n, k);
-    for (Index i = 0; i < n; ++i) g(i, labels_[static_cast<std::size_t>(i)]) -= T(1);
+    if (smoothing_ != 0) g.array() -= T(smoothing_ / double(k));
+    for (Index i = 0; i < n; ++i) g(i, labels_[static_cast<std::size_t>(i)]) -= T(1 - smoothing_);
     g /= T(std::max<Index>(n, 1));
     return grad_;
   }
@@ -65,6 +87,7 @@ class SoftmaxCrossEntropy {
   }
 
  private:
+  double smoothing_;
   Tensor4<T> prob_, grad_;
   std::vector<int> labels_;
 };

@@ -7,4 +7,5 @@
   X(class Optimizer<T>)                    \
   X(class Sgd<T>)                          \
   X(class Adam<T>)                         \
-  X(class AdamW<T>)
+  X(class AdamW<T>)                        \
+  X(class WeightAverage<T>)

@@ -5,13 +5,22 @@
 /// (metrics.hpp), and a stop with a clear message the moment the loss stops
 /// being finite.
 ///
+/// Options for short, fast runs (TrainOptions): label smoothing of the
+/// training loss; a learning-rate schedule evaluated at every step; a
+/// gradient multiplier per parameter; evaluation that averages the logits of
+/// each image and of its mirror image (flip test-time augmentation); and a
+/// WeightAverage of the weights, updated after every step and swapped in
+/// whenever the Trainer evaluates.
+///
 /// A loader is anything with start_epoch(e), batches() and next(Batch<T>&)
 /// -> bool; DataLoader is one.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +32,8 @@
 #include "../nn/network.hpp"
 #include "../optim/clip_grad.hpp"
 #include "../optim/optimizer.hpp"
+#include "../optim/schedule.hpp"
+#include "../optim/weight_average.hpp"
 #include "metrics.hpp"
 #include "progress.hpp"
 
@@ -50,31 +61,70 @@ struct TrainOptions {
   bool summary = true;        // a line per epoch on stderr
   /// Append each epoch's metrics as a JSON line to this file; "": none.
   std::string metrics_path;   // "" : no metrics file
+  /// Of the training loss (SoftmaxCrossEntropy); evaluation reports the
+  /// plain cross-entropy.
+  double label_smoothing = 0;
+  /// Set: the optimizer's rate before every step is schedule->lr_at(step,
+  /// batches an epoch), step counting from the first batch of epoch 1.
+  /// Unset: the rate is the caller's (the tools set it once an epoch).
+  std::optional<LrSchedule> schedule;
+  /// One factor per parameter of the network (empty: all 1), multiplied
+  /// into its gradient before clipping and the optimizer step. With SGD it
+  /// scales that parameter's learning rate and leaves its weight decay per
+  /// step as it is (the speed-runs' 64x rate for BatchNorm biases).
+  std::vector<double> gradient_scales;
+  /// Evaluation scores the mean of the logits of each image and of its
+  /// horizontal mirror.
+  bool flip_tta = false;
 };
+
+/// Mirrors every image of x left to right, in place.
+template <class T>
+void flip_horizontal(Tensor4<T>& x) {
+  const Index w = x.dimension(3), rows = w ? x.size() / w : 0;
+  for (Index r = 0; r < rows; ++r) std::reverse(x.data() + r * w, x.data() + (r + 1) * w);
+}
 
 /// Training and evaluation of a classifier Network with an Optimizer (the contract in this file's comment).
 template <class T = float>
 class Trainer {
  public:
   /// The optimizer must update net's parameters; both hold views of them, so
-  /// build the Trainer once the network is complete.
-  Trainer(Network<T>& net, Optimizer<T>& opt, TrainOptions options = {})
-      : net_(net), opt_(opt), options_(std::move(options)), params_(net.parameters()) {
+  /// build the Trainer once the network is complete. `average`, when given,
+  /// must average net's parameters and buffers: it is updated after every
+  /// step and swapped in while the Trainer evaluates.
+  Trainer(Network<T>& net, Optimizer<T>& opt, TrainOptions options = {}, WeightAverage<T>* average = nullptr)
+      : net_(net), opt_(opt), options_(std::move(options)), params_(net.parameters()), average_(average),
+        loss_(options_.label_smoothing) {
     SHALLOW_CHECK(!params_.empty(), ConfigError, "Trainer: the network has no parameters (add its layers first)");
+    SHALLOW_CHECK(options_.gradient_scales.empty() || options_.gradient_scales.size() == params_.size(), ConfigError,
+                  "Trainer: " + std::to_string(options_.gradient_scales.size()) + " gradient scales for " +
+                      std::to_string(params_.size()) + " parameters");
+    for (double g : options_.gradient_scales)
+      SHALLOW_CHECK(std::isfinite(g), ConfigError, "Trainer: gradient scale " + format_number(g) + " is not finite");
   }
 
-  /// The mean loss and accuracy over one pass of loader, in inference mode.
+  /// Loss and accuracy on `loader`'s batches in inference mode, with the
+  /// averaged weights when the Trainer has a WeightAverage.
   template <class Loader>
   EvalResult evaluate(Loader& loader) {
     net_.eval();
+    const AverageSwap<T> averaged(average_);
     EvalResult r;
     double loss_sum = 0;
     Index correct = 0;
     loader.start_epoch(0);
     while (loader.next(batch_)) {
-      const T loss = loss_.forward(net_.forward(batch_.x), batch_.y);
+      const Tensor4<T>* logits = &net_.forward(batch_.x);
+      if (options_.flip_tta) {
+        logits_ = *logits;  // the next forward reuses the network's output buffer
+        flip_horizontal(batch_.x);
+        as_vector(logits_) = T(0.5) * (as_vector(logits_) + as_vector(net_.forward(batch_.x)));
+        logits = &logits_;
+      }
+      const T loss = eval_loss_.forward(*logits, batch_.y);
       loss_sum += double(loss) * double(batch_.size);
-      correct += loss_.correct();
+      correct += eval_loss_.correct();
       r.samples += batch_.size;
     }
     if (r.samples > 0) {
@@ -99,7 +149,9 @@ class Trainer {
     const Index batches = train.batches();
     double loss_sum = 0;
     Index correct = 0, seen = 0, b = 0;
+    const std::int64_t first_step = std::int64_t(epoch - 1) * std::int64_t(batches);
     while (train.next(batch_)) {
+      if (options_.schedule) opt_.set_lr(options_.schedule->lr_at(first_step + b, batches));
       for (auto& p : params_) p.grad.setZero();
       const T loss = loss_.forward(net_.forward(batch_.x), batch_.y);
       if (!std::isfinite(double(loss)))
@@ -107,8 +159,11 @@ class Trainer {
                            ": the training loss is " + format_number(double(loss)) +
                            "; lower the learning rate or clip gradients (TrainOptions::clip_grad_norm)");
       net_.backward(loss_.backward());
+      for (std::size_t i = 0; i < options_.gradient_scales.size(); ++i)
+        if (options_.gradient_scales[i] != 1) params_[i].grad *= T(options_.gradient_scales[i]);
       if (options_.clip_grad_norm > 0) clip_grad_norm(params_, T(options_.clip_grad_norm));
       opt_.step();
+      if (average_) average_->update();
       loss_sum += double(loss) * double(batch_.size);
       correct += loss_.correct();
       seen += batch_.size;
@@ -157,8 +212,10 @@ class Trainer {
   Optimizer<T>& opt_;
   TrainOptions options_;
   std::vector<Parameter<T>> params_;
-  SoftmaxCrossEntropy<T> loss_;
+  WeightAverage<T>* average_;
+  SoftmaxCrossEntropy<T> loss_, eval_loss_;
   Batch<T> batch_;
+  Tensor4<T> logits_;
 };
 
 }  // namespace shallow
