@@ -64,24 +64,12 @@ class LrSchedule {
 
   /// Cosine from lr down to eta_min over t_max epochs, then eta_min; t_max > 0, eta_min finite and >= 0.
   static LrSchedule cosine(double lr, std::int64_t t_max, double eta_min = 0) {
-    LrSchedule s(Kind::cosine, lr);
-    check(t_max > 0, "cosine schedule: t_max must be > 0, got " + std::to_string(t_max));
-    check(std::isfinite(eta_min) && eta_min >= 0,
-          "cosine schedule: eta_min must be finite and >= 0, got " + format_number(eta_min));
-    s.t_max_ = t_max;
-    s.eta_min_ = eta_min;
-    return s;
+    return decaying(Kind::cosine, "cosine", lr, t_max, eta_min);
   }
 
   /// Linear decay from lr at the end of the warm-up to eta_min at t_max.
   static LrSchedule linear(double lr, std::int64_t t_max, double eta_min = 0) {
-    LrSchedule s(Kind::linear, lr);
-    check(t_max > 0, "linear schedule: t_max must be > 0, got " + std::to_string(t_max));
-    check(std::isfinite(eta_min) && eta_min >= 0,
-          "linear schedule: eta_min must be finite and >= 0, got " + format_number(eta_min));
-    s.t_max_ = t_max;
-    s.eta_min_ = eta_min;
-    return s;
+    return decaying(Kind::linear, "linear", lr, t_max, eta_min);
   }
 
   /// This schedule ramped up linearly over its first `epochs` epochs (>= 0; 0: none);
@@ -131,6 +119,18 @@ class LrSchedule {
 
   static void check(bool ok, const std::string& what) {
     if (!ok) throw ConfigError(what);
+  }
+
+  // A decay from lr to eta_min over t_max epochs (cosine, linear), its
+  // arguments checked with the schedule's name in the message.
+  static LrSchedule decaying(Kind kind, const char* name, double lr, std::int64_t t_max, double eta_min) {
+    LrSchedule s(kind, lr);
+    check(t_max > 0, std::string(name) + " schedule: t_max must be > 0, got " + std::to_string(t_max));
+    check(std::isfinite(eta_min) && eta_min >= 0,
+          std::string(name) + " schedule: eta_min must be finite and >= 0, got " + format_number(eta_min));
+    s.t_max_ = t_max;
+    s.eta_min_ = eta_min;
+    return s;
   }
 
   // At a whole epoch e every expression below is what it was before
