@@ -178,6 +178,33 @@ TEST_CASE("BatchNorm's running statistics travel with the weights") {
   CHECK(same_predictions(net, loaded, random_batch(3, {2, 6, 6}, 3)));
 }
 
+TEST_CASE("the running statistics of batch-normalised residual branches travel with the weights, both layouts") {
+  TempDir dir;
+  ResidualOptions o;
+  o.batchnorm = true;
+  for (Layout layout : {Layout::sequential, Layout::parallel}) {
+    Network<float> net;
+    net.add(make_residual<float>(layout, 2, 2, 3, o));
+    net.emplace<Flatten<float>>();
+    net.emplace<Dense<float>>(2 * 6 * 6, 4);
+    net.forward(random_batch(4, {2, 6, 6}, 1));  // training mode: updates the running statistics
+    const std::string path = dir.file(to_string(layout) + ".ckpt");
+    save_checkpoint(path, capture(net));
+    const Checkpoint ck = load_checkpoint(path);
+    REQUIRE(ck.buffers.size() == 4);
+    CHECK(ck.buffers[0].name == "0.branch1.bn.running_mean");
+    CHECK(ck.buffers[3].name == "0.branch2.bn.running_var");
+    Network<float> loaded = load_network<float>(path);
+    CHECK(loaded.spec() == net.spec());
+    auto a = net.buffers(), b = loaded.buffers();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CHECK((a[i].value.array() != (i % 2 ? 1.0f : 0.0f)).all());  // moved off the initial 0 and 1
+      CHECK(bitwise_equal(a[i].value.data(), b[i].value.data(), 2));
+    }
+    CHECK(same_predictions(net, loaded, random_batch(3, {2, 6, 6}, 3)));
+  }
+}
+
 TEST_CASE("a run resumed from a checkpoint takes the same next Adam step, bit for bit") {
   TempDir dir;
   const ModelConfig cfg = small_config(Layout::sequential);

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -239,6 +240,23 @@ TEST_CASE("WeightAverage: the EMA with its warm-up, swapping, state", "[fast][av
   CHECK_THROWS_AS(WeightAverage<double>({}, {}, 0.5), ConfigError);
 }
 
+TEST_CASE("shift_reflect shifts by a pixel, reflecting at the border as PyTorch's 'reflect' padding", "[fast][trainer]") {
+  Tensor4<float> x(1, 1, 3, 4), y;
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = float(i);  // row r, column c holds 4 r + c
+  // Reflect-padded by one pixel, the rows are x's 1 0 1 2 1 and the columns 1 0 1 2 3 2.
+  shift_reflect(x, y, 1);  // the padded image's top-left 3x4 window
+  CHECK(y(0, 0, 0, 0) == 5);   // padded (0, 0) = x(1, 1)
+  CHECK(y(0, 0, 0, 3) == 6);   // padded (0, 3) = x(1, 2)
+  CHECK(y(0, 0, 2, 1) == 4);   // padded (2, 1) = x(1, 0)
+  shift_reflect(x, y, -1);  // the bottom-right window
+  CHECK(y(0, 0, 0, 0) == 5);   // x(1, 1)
+  CHECK(y(0, 0, 2, 3) == 6);   // padded (4, 5) = x(1, 2)
+  CHECK(y(0, 0, 1, 2) == 11);  // x(2, 3)
+  shift_reflect(x, y, 0);
+  CHECK(as_vector(y) == as_vector(x));
+  CHECK_THROWS_AS(shift_reflect(x, y, 3), ShapeError);
+}
+
 TEST_CASE("Trainer: per-step schedule, gradient scales, flip TTA, the average in evaluation", "[fast][trainer]") {
   const Dataset train = colour_halves(96, 1), val = colour_halves(40, 2);
   LoaderOptions lo;
@@ -298,36 +316,82 @@ TEST_CASE("Trainer: per-step schedule, gradient scales, flip TTA, the average in
     Sgd<float> sgd(probe.parameters(), SgdOptions{});
     CHECK_THROWS_WITH(Trainer<float>(probe, sgd, wrong), Catch::Contains("gradient scales for"));
   }
-  SECTION("flip TTA scores the mean logits of each image and its mirror") {
+  // A tiny fast model after an epoch of Adam, to evaluate.
+  const auto trained = [&] {
     Network<float> net = build_fast_model<float>(tiny_fast(Layout::parallel));
     fit_whitening(net, tools::normalized_images(train, lo.normalize, 96));
     Adam<float> adam(net.parameters(), AdamOptions{});
-    Trainer<float> plain(net, adam, quiet);
-    plain.fit_epoch(loader, 1);
-    TrainOptions o = quiet;
-    o.flip_tta = true;
-    const EvalResult tta = Trainer<float>(net, adam, o).evaluate(eval);
-    // By hand: the same mean of logits, through a loss without smoothing.
+    Trainer<float>(net, adam, quiet).fit_epoch(loader, 1);
+    return net;
+  };
+  // Loss and accuracy over `eval` of the logits logits_of(x) gives, by hand,
+  // through a loss without smoothing.
+  const auto by_hand = [&](Network<float>& net, const std::function<Tensor4<float>(const Tensor4<float>&)>& logits_of) {
     net.eval();
     Batch<float> b;
     eval.start_epoch(0);
     SoftmaxCrossEntropy<float> loss;
-    double sum = 0;
+    EvalResult r;
     Index hits = 0;
     while (eval.next(b)) {
-      Tensor4<float> logits = net.forward(b.x);
-      flip_horizontal(b.x);
-      flip_horizontal(b.x);  // twice: the identity
-      Tensor4<float> mirror = b.x;
-      flip_horizontal(mirror);
-      CHECK(mirror(0, 1, 2, 0) == b.x(0, 1, 2, 15));
-      as_vector(logits) = 0.5f * (as_vector(logits) + as_vector(net.forward(mirror)));
-      sum += double(loss.forward(logits, b.y)) * double(b.size);
+      r.loss += double(loss.forward(logits_of(b.x), b.y)) * double(b.size);
       hits += loss.correct();
+      r.samples += b.size;
     }
-    CHECK(tta.loss == Approx(sum / 40));
-    CHECK(tta.accuracy == double(hits) / 40);
+    r.loss /= double(r.samples);
+    r.accuracy = double(hits) / double(r.samples);
+    return r;
+  };
+  SECTION("flip TTA scores the mean logits of each image and its mirror") {
+    Network<float> net = trained();
+    Adam<float> adam(net.parameters(), AdamOptions{});
+    Trainer<float> plain(net, adam, quiet);
+    TrainOptions o = quiet;
+    o.flip_tta = true;
+    const EvalResult tta = Trainer<float>(net, adam, o).evaluate(eval);
+    const EvalResult hand = by_hand(net, [&](const Tensor4<float>& x) {
+      Tensor4<float> logits = net.forward(x), mirror = x;
+      flip_horizontal(mirror);
+      CHECK(mirror(0, 1, 2, 0) == x(0, 1, 2, 15));
+      as_vector(logits) = 0.5f * (as_vector(logits) + as_vector(net.forward(mirror)));
+      flip_horizontal(mirror);  // twice: the identity
+      CHECK(as_vector(mirror) == as_vector(x));
+      return logits;
+    });
+    CHECK(hand.samples == 40);
+    CHECK(tta.loss == Approx(hand.loss));
+    CHECK(tta.accuracy == hand.accuracy);
     CHECK(tta.loss != plain.evaluate(eval).loss);  // mirrors move the bright half: it matters here
+  }
+  SECTION("translate TTA adds the mean over one-pixel shifts both ways, with and without mirrors") {
+    Network<float> net = trained();
+    Adam<float> adam(net.parameters(), AdamOptions{});
+    for (bool flips : {false, true}) {
+      INFO("flip_tta " << flips);
+      TrainOptions o = quiet;
+      o.flip_tta = flips;
+      o.translate_tta = true;
+      const EvalResult tta = Trainer<float>(net, adam, o).evaluate(eval);
+      // Each view's logits, averaged with its mirror's under flip_tta.
+      const auto view = [&](Tensor4<float> x) {
+        Tensor4<float> logits = net.forward(x);
+        if (!flips) return logits;
+        flip_horizontal(x);
+        as_vector(logits) = 0.5f * (as_vector(logits) + as_vector(net.forward(x)));
+        return logits;
+      };
+      const EvalResult hand = by_hand(net, [&](const Tensor4<float>& x) {
+        Tensor4<float> logits = view(x), up_left, down_right;
+        shift_reflect(x, up_left, -1);
+        shift_reflect(x, down_right, 1);
+        as_vector(logits) = 0.5f * as_vector(logits) + 0.25f * (as_vector(view(up_left)) + as_vector(view(down_right)));
+        return logits;
+      });
+      CHECK(tta.loss == Approx(hand.loss).epsilon(1e-5));
+      CHECK(tta.accuracy == hand.accuracy);
+      o.translate_tta = false;
+      CHECK(tta.loss != Trainer<float>(net, adam, o).evaluate(eval).loss);
+    }
   }
   SECTION("the average is updated every step and evaluated in place of the weights") {
     Network<float> net = build_fast_model<float>(tiny_fast(Layout::parallel));
@@ -451,4 +515,42 @@ TEST_CASE("The cifar10-fast flags are checked before any data loads", "[fast][cl
   CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--epochs", "2"}), Catch::Contains("warm-up"));
   CHECK_THROWS_WITH(check({"--recipe", "cifar10", "--bn-bias-lr", "2"}), Catch::Contains("--model fast only"));
   CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--filters", "2000"}), Catch::Contains("at most 4096"));
+  CHECK_THROWS_WITH(check({"--recipe", "cifar10", "--branch-norm", "batchnorm"}), Catch::Contains("--model fast only"));
+  CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--branch-norm", "layer"}),
+                    Catch::Contains("--branch-norm must be none or batchnorm"));
+  CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--conv-algorithm", "fft"}), Catch::Contains("--conv-algorithm"));
+}
+
+TEST_CASE("The fast model takes the conv-algorithm and branch-norm flags into its residual blocks", "[fast][cli]") {
+  Dataset like;
+  like.shape = {3, 32, 32};
+  like.classes = 10;
+  for (const char* algorithm : {"auto", "im2col", "winograd"})
+    for (const char* norm : {"none", "batchnorm"}) {
+      INFO(algorithm << " " << norm);
+      const cli::Parser p = parser({"--recipe", "cifar10-fast", "--layers", "2", "--conv-algorithm", algorithm,
+                                    "--branch-norm", norm});
+      tools::check_flags(p);
+      Network<float> net = tools::build_network(p, like, Layout::parallel);
+      const FastModelConfig c = tools::fast_model_config(p, like, Layout::parallel);
+      const std::vector<double> scales = fast_gradient_scales(net, c, 64);
+      int blocks = 0;
+      std::size_t at = 0;
+      for (std::size_t i = 0; i < net.size(); ++i) {
+        const auto params = net[i].parameters();
+        if (auto* block = dynamic_cast<ResidualBlock<float>*>(&net[i])) {
+          ++blocks;
+          CHECK(block->options().algorithm == parse_conv_algorithm(algorithm));
+          CHECK(block->options().batchnorm == (std::string(norm) == "batchnorm"));
+          CHECK(block->options().bias == !block->options().batchnorm);
+          for (std::size_t j = 0; j < params.size(); ++j) {
+            const bool norm_bias = params[j].name.find(".bn.bias") != std::string::npos;
+            CHECK(scales[at + j] == (norm_bias ? 64 : 1));
+          }
+        }
+        at += params.size();
+      }
+      CHECK(blocks == 3);
+      CHECK(at == scales.size());
+    }
 }

@@ -120,6 +120,30 @@ TEST_CASE("residual gradients: both layouts, N in {1,2,3,5}, kernels 1, 2, 3, 5"
     }
 }
 
+TEST_CASE("residual gradients with batch-normalised branches: both layouts, training and evaluation") {
+  for (Index n : {1, 3})
+    for (Activation act : {Activation::relu, Activation::tanh}) {
+      ResidualOptions o;
+      o.activation = act;
+      o.batchnorm = true;
+      o.bias = false;  // batch norm cancels a bias before it: its true gradient is 0, its relative error noise
+      o.seed = 200 + static_cast<std::uint64_t>(n);
+      INFO("N=" << n << " " << to_string(act));
+      const auto x = random_tensor(3, 2, 4, 5, 43);
+      SequentialResidual<Dynamic, double> deep(n, 2, 3, o);
+      ParallelResidual<Dynamic, double> wide(n, 2, 3, o);
+      Rng rng(5);
+      for (ResidualBlock<double>* block : {static_cast<ResidualBlock<double>*>(&deep), static_cast<ResidualBlock<double>*>(&wide)}) {
+        for (auto& p : block->parameters())  // not the trivial gamma=1, beta=0
+          if (p.name.find(".bn.") != std::string::npos) p.value.setRandom();
+        check_layer(*block, x);
+        block->forward(x);  // moves the running statistics off 0 and 1
+        block->eval();
+        check_layer(*block, x);
+      }
+    }
+}
+
 TEST_CASE("fixed-N residual templates check like the dynamic ones") {
   const auto x = random_tensor(2, 2, 5, 6, 41);
   SequentialResidual<3, double> deep(2, 3);

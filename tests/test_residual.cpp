@@ -93,6 +93,75 @@ TEST_CASE("ParallelResidual<1> equals SequentialResidual<1>, forward and backwar
   for (std::size_t i = 0; i < gd.size(); ++i) CHECK((gd[i] - gw[i]).cwiseAbs().maxCoeff() < 1e-4);
 }
 
+TEST_CASE("batch-normalised branches are act(BN_i(conv_i)) of separate layers, in training and evaluation") {
+  const Index c = 3, k = 3, n = 3;
+  const auto x = random_batch(4, c, 5, 6, 4);
+  ResidualOptions o;
+  o.batchnorm = true;
+  o.batchnorm_momentum = 0.3;
+  SequentialResidual<Dynamic> deep(n, c, k, o);
+  ParallelResidual<Dynamic> wide(n, c, k, o);
+  for (ResidualBlock<float>* block : {static_cast<ResidualBlock<float>*>(&deep), static_cast<ResidualBlock<float>*>(&wide)}) {
+    INFO(to_string(block->layout()));
+    auto params = block->parameters();
+    REQUIRE(params.size() == std::size_t(4 * n));
+    CHECK(params[2].name == "branch1.bn.weight");
+    CHECK(params[7].name == "branch2.bn.bias");
+    for (auto& p : params) p.value.setRandom();
+    // The same branches as separate layers, with the block's weights.
+    std::vector<Conv2d<float>> convs;
+    std::vector<BatchNorm2d<float>> norms;
+    for (Index i = 0; i < n; ++i) {
+      convs.emplace_back(c, c, k);
+      norms.emplace_back(c, 1e-5, 0.3);
+      auto cp = convs.back().parameters(), np = norms.back().parameters();
+      for (std::size_t j = 0; j < 2; ++j) {
+        cp[j].value = params[std::size_t(4 * i) + j].value;
+        np[j].value = params[std::size_t(4 * i + 2) + j].value;
+      }
+    }
+    const bool sequential = block->layout() == Layout::sequential;
+    const auto reference = [&] {
+      Tensor4<float> h = x, sum = x;
+      for (Index i = 0; i < n; ++i) {
+        ReLU<float> relu;
+        const Tensor4<float> z = convs[std::size_t(i)].forward(sequential ? h : x);
+        const Tensor4<float> branch = relu.forward(norms[std::size_t(i)].forward(z));
+        as_vector(h) += as_vector(branch);
+        as_vector(sum) += as_vector(branch);
+      }
+      return sequential ? h : sum;
+    };
+    CHECK(max_abs_diff(block->forward(x), reference()) < 1e-5);
+    auto buffers = block->buffers();
+    REQUIRE(buffers.size() == std::size_t(2 * n));
+    CHECK(buffers[2].name == "branch2.bn.running_mean");
+    for (Index i = 0; i < n; ++i) {
+      CHECK((buffers[std::size_t(2 * i)].value - norms[std::size_t(i)].running_mean()).cwiseAbs().maxCoeff() < 1e-6);
+      CHECK((buffers[std::size_t(2 * i + 1)].value - norms[std::size_t(i)].running_var()).cwiseAbs().maxCoeff() < 1e-5);
+    }
+    block->eval();  // the block's norms follow it into evaluation
+    for (auto& norm : norms) norm.eval();
+    CHECK(max_abs_diff(block->forward(x), reference()) < 1e-5);
+  }
+}
+
+TEST_CASE("with batch-normalised branches too, ParallelResidual<1> equals SequentialResidual<1>") {
+  ResidualOptions o;
+  o.batchnorm = true;
+  const auto x = random_batch(3, 4, 5, 6, 5);
+  SequentialResidual<1> deep(4, 3, o);
+  ParallelResidual<1> wide(4, 3, o);
+  for (auto& p : deep.parameters()) p.value.setRandom();
+  copy_parameters(deep, wide);
+  const Tensor4<float> yd = deep.forward(x), yw = wide.forward(x);
+  CHECK(max_abs_diff(yd, yw) < 1e-6);
+  CHECK(max_abs_diff(deep.backward(yd), wide.backward(yw)) < 1e-5);
+  auto gd = gradients(deep), gw = gradients(wide);
+  REQUIRE(gd.size() == gw.size());
+  for (std::size_t i = 0; i < gd.size(); ++i) CHECK((gd[i] - gw[i]).cwiseAbs().maxCoeff() < 1e-4);
+}
+
 TEST_CASE("both layouts list the same parameter shapes in the same order, and equal counts") {
   for (Index n : {1, 2, 3, 5, 8}) {
     for (Index k : {1, 2, 3, 5}) {

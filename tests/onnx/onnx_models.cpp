@@ -49,13 +49,15 @@ Network<float> classifier(Shape input, Layout layout, Index layers, Index filter
 // Layers and geometries build_model leaves out: even kernels with 'same'
 // padding (extra row/column bottom/right), stride-2 convolutions both
 // padded explicitly and 'same', padded max and average pooling, dense
-// without bias, stand-alone activations, dropout, and images again after
-// a dense layer.
+// without bias, stand-alone activations, dropout, images again after a
+// dense layer, and residual branches with batch norm (both layouts).
 Network<float> hand_built() {
   ResidualOptions sigmoid_branches, linear_branches;
   sigmoid_branches.activation = Activation::sigmoid;
+  sigmoid_branches.batchnorm = true;
   linear_branches.activation = Activation::identity;
   linear_branches.bias = false;
+  linear_branches.batchnorm = true;
   Network<float> net;
   net.emplace<Conv2d<float>>(3, 8, 4, 1, same_padding, true);  // 32x32
   net.emplace<BatchNorm2d<float>>(8);

@@ -72,6 +72,7 @@ inline TrainOptions train_options(const cli::Parser& p, const Run& run) {
   if (p.flag("lr-per-step")) o.schedule = run.schedule;
   o.gradient_scales = run.gradient_scales;
   o.flip_tta = p.flag("tta");
+  o.translate_tta = p.flag("tta-translate");
   return o;
 }
 

@@ -32,6 +32,8 @@ inline void declare_training_flags(cli::Parser& p) {
       .integer_option("stages", "1", "stages: each after the first halves the image and doubles the width (strided conv, "
                              "batch norm) before its own N residual layers", 1, 16)
       .integer_option("pool", "4", "max-pool window before the classifier (0: global average pool)", 0, 4096)
+      .option("branch-norm", "none", "for --model fast: none | batchnorm (each residual branch is "
+                                     "relu(BN(conv(x))), without a conv bias)")
       .option("conv-algorithm", "auto", "the residual branches' convolution algorithm: auto (chosen per geometry) | "
                                         "im2col | planes | winograd (3x3 and 5x5 only)")
       .integer_option("epochs", "1", "epochs", 1, 1 << 20)
@@ -51,6 +53,8 @@ inline void declare_training_flags(cli::Parser& p) {
       .number_option("ema", "0", "evaluate, test and save an exponential moving average of the weights with this "
                                  "decay per step, in [0, 1) (0: off)")
       .toggle("tta", "evaluate on each image and its mirror image, averaging the logits")
+      .toggle("tta-translate", "evaluate also on each image shifted by a pixel up-left and down-right (reflected at "
+                               "the border; with --tta, and their mirrors), for half the score: 3x the evaluation time")
       .integer_option("val-every", "1", "validate after every N-th epoch and after the last (the metrics of the "
                                         "others have no validation values)", 1, 1 << 20)
       .toggle("augment", "random crop (padding 2, or 4 for images of 32 rows or more) and horizontal flip "
@@ -118,6 +122,11 @@ inline FastModelConfig fast_model_config(const cli::Parser& p, const Dataset& tr
   if (4 * f > 4096) throw cli::UsageError("--filters " + std::to_string(f) + " gives " + std::to_string(4 * f) +
                                           " channels with --model fast; at most 4096");
   c.widths = {f, 4 * f, 4 * f};
+  const std::string norm = p.text("branch-norm");
+  if (norm != "none" && norm != "batchnorm")
+    throw cli::UsageError("--branch-norm must be none or batchnorm, got '" + norm + "'");
+  c.branch_batchnorm = norm == "batchnorm";
+  c.algorithm = parsed(p, "conv-algorithm", [](const std::string& s) { return parse_conv_algorithm(s); });
   c.seed = static_cast<std::uint64_t>(p.integer("seed"));
   return c;
 }
@@ -155,8 +164,9 @@ inline void check_flags(const cli::Parser& p) {
   if (fast_model(p)) {
     for (const char* other : {"stages", "pool", "kernel", "activation"})
       if (p.chosen(other)) throw cli::UsageError(std::string("--") + other + " applies to --model classifier only");
-  } else if (p.number("bn-bias-lr") != 1) {
-    throw cli::UsageError("--bn-bias-lr applies to --model fast only");
+  } else {
+    for (const char* fast_only : {"bn-bias-lr", "branch-norm"})
+      if (p.chosen(fast_only)) throw cli::UsageError(std::string("--") + fast_only + " applies to --model fast only");
   }
   if (p.number("label-smoothing") >= 1)
     throw cli::UsageError("--label-smoothing must be below 1, got " + p.text("label-smoothing"));
@@ -180,6 +190,7 @@ inline void check_flags(const cli::Parser& p) {
     Tensor4<float> x(1, like.shape.c, like.shape.h, like.shape.w);
     x.setZero();
     try {
+      if (fast_model(p)) fit_whitening(net, x);  // its forward pass needs fitted filters
       net.forward(x);
     } catch (const ConfigError& e) {
       throw cli::UsageError("--conv-algorithm " + p.text("conv-algorithm") + ": " + e.what());

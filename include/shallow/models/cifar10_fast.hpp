@@ -12,7 +12,8 @@
 ///     maxpool2d 2
 ///     batchnorm2d
 ///     relu
-///     residual block: N branches of w_g -> w_g, 3x3, in the chosen layout
+///     residual block: N branches of w_g -> w_g, 3x3, in the chosen layout;
+///              each relu(conv(x)), or relu(BN(conv(x))) with branch_batchnorm
 ///   maxpool2d over what is left of the image (3x3 for 32x32 inputs)
 ///   flatten
 ///   dense    w_last -> classes, no bias, weights scaled by classifier_scale
@@ -57,6 +58,10 @@ struct FastModelConfig {
   Layout layout = Layout::parallel;
   /// Residual branches per group.
   Index layers = 1;
+  /// Whether each branch normalises its convolution: relu(BN(conv(x))), without a conv bias.
+  bool branch_batchnorm = false;
+  /// The algorithm of the branch convolutions (automatic: the library's choice).
+  ConvAlgorithm algorithm = ConvAlgorithm::automatic;
   /// One group each: its convolution's output channels.
   std::vector<Index> widths{64, 256, 256};
   /// The whitening patches' side k.
@@ -76,7 +81,7 @@ inline std::string describe(const FastModelConfig& c) {
   std::string widths;
   for (Index w : c.widths) widths += (widths.empty() ? "" : ",") + std::to_string(w);
   return "fast " + to_string(c.layout) + " layers=" + std::to_string(c.layers) + " widths=" + widths +
-         " whitening=" + std::to_string(c.whitening_kernel);
+         " whitening=" + std::to_string(c.whitening_kernel) + (c.branch_batchnorm ? " branch-batchnorm" : "");
 }
 
 /// The network of the file's comment, initialised from c.seed; ConfigError for settings it cannot build.
@@ -97,10 +102,15 @@ Network<T> build_fast_model(const FastModelConfig& c) {
   reserve(double(whitened) * double(c.input.c * k * k + 1));
   net.template emplace<PatchWhitening<T>>(c.input.c, k, c.whitening_eps, true);
   net.template emplace<ReLU<T>>();
+  ResidualOptions branches;
+  branches.bias = !c.branch_batchnorm;  // a bias before batch norm is cancelled by it
+  branches.batchnorm = c.branch_batchnorm;
+  branches.batchnorm_momentum = c.batchnorm_momentum;
+  branches.algorithm = c.algorithm;
   Index in = whitened;
   for (Index w : c.widths) {
     SHALLOW_CHECK(w > 0, ConfigError, "fast model: widths must be positive, got " + std::to_string(w));
-    reserve(double(in) * double(w) * 9 + 2 * double(w) + double(c.layers) * (double(w) * double(w) * 9 + double(w)));
+    reserve(double(in) * double(w) * 9 + 2 * double(w) + double(c.layers) * (double(w) * double(w) * 9 + 2 * double(w)));
     net.template emplace<Conv2d<T>>(in, w, 3, 1, same_padding, false);
     SHALLOW_CHECK(net.output_shape(c.input).h >= 2 && net.output_shape(c.input).w >= 2, ConfigError,
                   "fast model: " + std::to_string(c.widths.size()) + " groups pool a " + to_string(c.input) +
@@ -108,7 +118,7 @@ Network<T> build_fast_model(const FastModelConfig& c) {
     net.template emplace<MaxPool2d<T>>(2);
     net.template emplace<BatchNorm2d<T>>(w, 1e-5, c.batchnorm_momentum);
     net.template emplace<ReLU<T>>();
-    net.add(make_residual<T>(c.layout, c.layers, w, 3));
+    net.add(make_residual<T>(c.layout, c.layers, w, 3, branches));
     in = w;
   }
   const Shape left_over = net.output_shape(c.input);
@@ -143,17 +153,22 @@ void fit_whitening(Network<T>& net, const Tensor4<T>& images) {
 }
 
 /// Gradient factors for a network of build_fast_model, one per parameter in
-/// parameters() order: batchnorm_bias for every BatchNorm2d bias, the
-/// square of config.classifier_scale for the dense layer, 1 elsewhere.
+/// parameters() order: batchnorm_bias for every batch norm's bias (the
+/// residual branches' too), the square of config.classifier_scale for the
+/// dense layer, 1 elsewhere.
 template <class T>
 std::vector<double> fast_gradient_scales(Network<T>& net, const FastModelConfig& c, double batchnorm_bias) {
   std::vector<double> scales;
   for (std::size_t i = 0; i < net.size(); ++i) {
     const bool bn = dynamic_cast<BatchNorm2d<T>*>(&net[i]) != nullptr;
+    const bool residual = dynamic_cast<ResidualBlock<T>*>(&net[i]) != nullptr;
     const bool dense = dynamic_cast<Dense<T>*>(&net[i]) != nullptr;
+    const std::string branch_bias = ".bn.bias";
     for (const auto& p : net[i].parameters()) {
       double s = 1;
-      if (bn && p.name == "bias") s = batchnorm_bias;
+      const bool ends_in_branch_bias = p.name.size() > branch_bias.size() &&
+          p.name.compare(p.name.size() - branch_bias.size(), branch_bias.size(), branch_bias) == 0;
+      if ((bn && p.name == "bias") || (residual && ends_in_branch_bias)) s = batchnorm_bias;
       if (dense) s = c.classifier_scale * c.classifier_scale;
       scales.push_back(s);
     }

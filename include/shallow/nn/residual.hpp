@@ -1,6 +1,7 @@
 /// \file
 /// The two layouts of N residual branches f_i(x) = act(conv_i(x)) of C -> C
-/// channels ("same" padding, stride 1):
+/// channels ("same" padding, stride 1), or f_i(x) = act(BN_i(conv_i(x))) with
+/// ResidualOptions::batchnorm (a BatchNorm2d per branch, as ResNet's blocks):
 ///
 ///   SequentialResidual (deep):    h_0 = x,  h_i = h_{i-1} + f_i(h_{i-1}),  y = h_N
 ///   ParallelResidual (shallow):   y = x + sum_i f_i(x)
@@ -17,6 +18,10 @@
 ///
 /// Both layouts run their activation, skip connection and input caching
 /// through Conv2d's per-image hooks, inside the convolution's parallel loop.
+/// Batch normalisation needs the whole batch between the convolution and the
+/// activation, so with it the activation and the sum run in a loop of their
+/// own; the parallel layout then normalises its N*C fused channels with one
+/// BatchNorm2d, whose channels are per channel, so per branch.
 ///
 /// The branch count N is a template parameter, or Dynamic for a count chosen
 /// at run time: SequentialResidual<4>(channels, kernel) and
@@ -29,11 +34,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "../core/init.hpp"
 #include "activation.hpp"
+#include "batchnorm.hpp"
 #include "conv2d.hpp"
 
 namespace shallow {
@@ -53,6 +60,9 @@ inline Layout parse_layout(const std::string& s) {
   throw ConfigError("unknown layout '" + s + "' (sequential, parallel)");
 }
 
+/// The eps of the branches' batch norms (ResidualOptions::batchnorm).
+inline constexpr double branch_batchnorm_eps = 1e-5;
+
 /// The settings both residual layouts share.
 struct ResidualOptions {
   /// The nonlinearity of each branch.
@@ -63,6 +73,10 @@ struct ResidualOptions {
   bool bias = true;
   /// The algorithm of the branch convolutions (automatic: the library's choice).
   ConvAlgorithm algorithm = ConvAlgorithm::automatic;  // of the branch convolutions
+  /// Whether each branch normalises its convolution's output: act(BN(conv(x))).
+  bool batchnorm = false;
+  /// Of the branches' BatchNorm2d running statistics (with batchnorm).
+  double batchnorm_momentum = 0.1;
   /// Seeds the initial weights.
   std::uint64_t seed = default_seed;                   // of the initial weights
 };
@@ -89,10 +103,11 @@ class ResidualBlock : public Layer<T> {
     return in;
   }
   /// Sequential: h_0..h_N, a_1..a_N and three gradient buffers; parallel: x,
-  /// y, dx and the N branch outputs and their gradients.
+  /// y, dx and the N branch outputs and their gradients; batch norm adds, per
+  /// branch, the convolution's output and its own x_hat, output and gradient.
   double memory_values(const Shape& in) const override {
     output_shape(in);
-    return double(2 * n_ + 4) * double(in.size());
+    return double(2 * n_ + 4 + (opt_.batchnorm ? 4 * n_ : 0)) * double(in.size());
   }
   /// N convolutions of C -> C channels over the image, either layout.
   double macs(const Shape& in) const override {
@@ -102,13 +117,15 @@ class ResidualBlock : public Layer<T> {
 
   /// "sequential_residual layers=N channels=C kernel=K activation=A bias=0|1"
   /// (or parallel_), with negative_slope= for a leaky_relu slope other than
-  /// the default and algorithm= for a forced convolution algorithm.
+  /// the default, algorithm= for a forced convolution algorithm, and
+  /// "batchnorm=1 batchnorm_momentum=M" for normalised branches.
   std::string spec() const override {
     SpecWriter w(to_string(layout_) + "_residual");
     w("layers", n_)("channels", c_)("kernel", k_)("activation", to_string(opt_.activation))("bias", opt_.bias);
     if (opt_.activation == Activation::leaky_relu && opt_.negative_slope != default_negative_slope)
       w("negative_slope", opt_.negative_slope);
     if (opt_.algorithm != ConvAlgorithm::automatic) w("algorithm", to_string(opt_.algorithm));
+    if (opt_.batchnorm) w("batchnorm", true)("batchnorm_momentum", opt_.batchnorm_momentum);
     return w.str();
   }
   /// Either layout, by the spec's name.
@@ -127,6 +144,19 @@ class ResidualBlock : public Layer<T> {
   /// A C -> out_channels 'same' convolution of the block's kernel, bias and algorithm.
   Conv2d<T> branch_conv(Index out_channels) const {
     return Conv2d<T>(c_, out_channels, k_, 1, same_padding, opt_.bias, ConvOptions{opt_.algorithm});
+  }
+  /// The batch norm of `channels` branch channels (ConfigError for a bad momentum).
+  BatchNorm2d<T> branch_norm(Index channels) const { return BatchNorm2d<T>(channels, branch_batchnorm_eps, opt_.batchnorm_momentum); }
+  /// Appends channels [first, first + C) of bn's parameters and buffers, as
+  /// branch i's "branchI.bn.<name>" (I = i + 1).
+  void add_norm_slices(BatchNorm2d<T>& bn, Index i, Index first, std::vector<Parameter<T>>* ps,
+                       std::vector<Buffer<T>>* bs) const {
+    const std::string prefix = "branch" + std::to_string(i + 1) + ".bn.";
+    if (ps)
+      for (auto& p : bn.parameters())
+        ps->push_back({prefix + p.name, VectorMap<T>(p.value.data() + first, c_), VectorMap<T>(p.grad.data() + first, c_), {c_}});
+    if (bs)
+      for (auto& b : bn.buffers()) bs->push_back({prefix + b.name, VectorMap<T>(b.value.data() + first, c_)});
   }
   /// Applies the activation to count values in place.
   void activate_(T* z, Index count) const { activate(opt_.activation, z, z, count, T(opt_.negative_slope)); }
@@ -152,76 +182,116 @@ class SequentialResidualBlock : public ResidualBlock<T> {
   /// n branches of channels -> channels, kernel x kernel; weights drawn from opt.seed.
   SequentialResidualBlock(Index n, Index channels, Index kernel, const ResidualOptions& opt)
       : ResidualBlock<T>(Layout::sequential, n, channels, kernel, opt) {
-    for (Index i = 0; i < n; ++i) convs_.push_back(this->branch_conv(channels));
+    for (Index i = 0; i < n; ++i) {
+      convs_.push_back(this->branch_conv(channels));
+      if (opt.batchnorm) norms_.push_back(this->branch_norm(channels));
+    }
     Rng rng(opt.seed);
     reset_parameters(rng);
     h_.resize(std::size_t(n + 1));
     a_.resize(std::size_t(n));
   }
 
-  /// Draws each branch's weights and bias in turn.
+  /// Draws each branch's weights and bias in turn (batch norms start at 1 and 0).
   void reset_parameters(Rng& rng) override {
     for (auto& conv : convs_) conv.reset_parameters(rng);
   }
+  /// Training or inference mode, for the block and its branch norms.
+  void train(bool on = true) override {
+    Layer<T>::train(on);
+    for (auto& bn : norms_) bn.train(on);
+  }
 
-  /// Caches every h_{i-1} (the input of branch i) and every branch output a_i.
-  /// The activation and the skip connection run per image inside each
+  /// Caches every h_{i-1} (the input of branch i) and every branch output
+  /// a_i (and, with batch norm, each norm's own cache). Without batch norm
+  /// the activation and the skip connection run per image inside each
   /// convolution's parallel loop; branch 1 reads x and copies it into h_0 there.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     check_input(x, {this->channels(), x.dimension(2), x.dimension(3)}, "SequentialResidual");
-    const Index sample = sample_shape(x).size(), n = this->layers();
+    const Index sample = sample_shape(x).size(), n = this->layers(), batch = x.dimension(0);
     for (auto& h : h_) ensure_shape_like(h, x);
     for (Index i = 0; i < n; ++i) {
       const Tensor4<T>& in = i == 0 ? x : h_[std::size_t(i)];
       Tensor4<T>& a = a_[std::size_t(i)];
       T* out = h_[std::size_t(i + 1)].data();
-      convs_[std::size_t(i)].forward_into(in, a, [&](Index b) {
+      const auto activate_and_add = [&](Index b) {  // h_i = h_{i-1} + act(a_i) for image b
         const Index at = b * sample;
-        if (i == 0) std::copy_n(x.data() + at, sample, h_[0].data() + at);
         this->activate_(a.data() + at, sample);
         VectorMap<T>(out + at, sample) = VectorMap<T>(a.data() + at, sample) + as_vector(in).segment(at, sample);
-      });
+      };
+      const auto keep_input = [&](Index b) {
+        if (i == 0) std::copy_n(x.data() + b * sample, sample, h_[0].data() + b * sample);
+      };
+      if (norms_.empty()) {
+        convs_[std::size_t(i)].forward_into(in, a, [&](Index b) {
+          keep_input(b);
+          activate_and_add(b);
+        });
+        continue;
+      }
+      convs_[std::size_t(i)].forward_into(in, z_, keep_input);    // z: [B, C, H, W]
+      const Tensor4<T>& normed = norms_[std::size_t(i)].forward(z_);
+      ensure_shape_like(a, z_);
+#pragma omp parallel for schedule(static)
+      for (Index b = 0; b < batch; ++b) {
+        std::copy_n(normed.data() + b * sample, sample, a.data() + b * sample);
+        activate_and_add(b);
+      }
     }
     return h_[std::size_t(n)];
   }
 
-  /// Walks the chain back: g = dL/dh_i; dL/dh_{i-1} = g + conv_i^T(act'(a_i) * g),
-  /// per image inside each convolution's parallel loop. The last branch reads
-  /// dy itself.
+  /// Walks the chain back: g = dL/dh_i; dL/dh_{i-1} = g + conv_i^T(act'(a_i) * g)
+  /// (with BN_i's backward between), per image inside each convolution's
+  /// parallel loop. The last branch reads dy itself.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     const Index n = this->layers();
     this->check_gradient_shape(dy, h_[std::size_t(n)]);
-    const Index sample = sample_shape(dy).size();
+    const Index sample = sample_shape(dy).size(), batch = dy.dimension(0);
     ensure_shape_like(g_, dy);
     ensure_shape_like(dz_, dy);
     ensure_shape_like(dh_, dy);
     for (Index i = n - 1; i >= 0; --i) {
       const T* g = i == n - 1 ? dy.data() : g_.data();
       const T* a = a_[std::size_t(i)].data();
-      convs_[std::size_t(i)].backward_into(
-          h_[std::size_t(i)], dz_, &dh_,
-          [&](Index b) {
-            const Index at = b * sample;
-            this->activate_backward_(a + at, g + at, dz_.data() + at, sample);
-          },
-          [&](Index b) {
-            const Index at = b * sample;
-            VectorMap<T>(g_.data() + at, sample) =
-                Eigen::Map<const VectorX<T>>(g + at, sample) + VectorMap<T>(dh_.data() + at, sample);
-          });
+      const auto activation_gradient = [&](Index b) {  // dz = act'(a_i) * g for image b
+        const Index at = b * sample;
+        this->activate_backward_(a + at, g + at, dz_.data() + at, sample);
+      };
+      const auto add_skip = [&](Index b) {  // dL/dh_{i-1} = g + dh for image b
+        const Index at = b * sample;
+        VectorMap<T>(g_.data() + at, sample) =
+            Eigen::Map<const VectorX<T>>(g + at, sample) + VectorMap<T>(dh_.data() + at, sample);
+      };
+      if (norms_.empty()) {
+        convs_[std::size_t(i)].backward_into(h_[std::size_t(i)], dz_, &dh_, activation_gradient, add_skip);
+        continue;
+      }
+#pragma omp parallel for schedule(static)
+      for (Index b = 0; b < batch; ++b) activation_gradient(b);
+      convs_[std::size_t(i)].backward_into(h_[std::size_t(i)], norms_[std::size_t(i)].backward(dz_), &dh_, {}, add_skip);
     }
     return g_;
   }
 
-  /// Each branch's weight and bias, named "branchI.weight", "branchI.bias" (I from 1).
+  /// Each branch's weight and bias, named "branchI.weight", "branchI.bias"
+  /// (I from 1), and with batch norm "branchI.bn.weight", "branchI.bn.bias".
   std::vector<Parameter<T>> parameters() override {
     std::vector<Parameter<T>> ps;
-    for (std::size_t i = 0; i < convs_.size(); ++i)
+    for (std::size_t i = 0; i < convs_.size(); ++i) {
       for (auto& p : convs_[i].parameters()) {
         p.name = "branch" + std::to_string(i + 1) + "." + p.name;
         ps.push_back(std::move(p));
       }
+      if (!norms_.empty()) this->add_norm_slices(norms_[i], Index(i), 0, &ps, nullptr);
+    }
     return ps;
+  }
+  /// With batch norm, "branchI.bn.running_mean" and "branchI.bn.running_var".
+  std::vector<Buffer<T>> buffers() override {
+    std::vector<Buffer<T>> bs;
+    for (std::size_t i = 0; i < norms_.size(); ++i) this->add_norm_slices(norms_[i], Index(i), 0, nullptr, &bs);
+    return bs;
   }
 
   /// Branch i's convolution, i in [0, layers()); std::out_of_range otherwise.
@@ -229,8 +299,9 @@ class SequentialResidualBlock : public ResidualBlock<T> {
 
  private:
   std::vector<Conv2d<T>> convs_;
+  std::vector<BatchNorm2d<T>> norms_;  // one per branch, with batch norm
   std::vector<Tensor4<T>> h_, a_;
-  Tensor4<T> g_, dz_, dh_;
+  Tensor4<T> z_, g_, dz_, dh_;
 };
 
 /// The parallel layout with a run-time branch count: the base of ParallelResidual, and what make_residual() returns.
@@ -240,6 +311,7 @@ class ParallelResidualBlock : public ResidualBlock<T> {
   /// n branches of channels -> channels, kernel x kernel, as one fused convolution; weights drawn from opt.seed.
   ParallelResidualBlock(Index n, Index channels, Index kernel, const ResidualOptions& opt)
       : ResidualBlock<T>(Layout::parallel, n, channels, kernel, opt), conv_(this->branch_conv(n * channels)) {
+    if (opt.batchnorm) norm_.emplace(this->branch_norm(n * channels));
     Rng rng(opt.seed);
     reset_parameters(rng);
   }
@@ -248,46 +320,76 @@ class ParallelResidualBlock : public ResidualBlock<T> {
   void reset_parameters(Rng& rng) override {
     for (Index i = 0; i < this->layers(); ++i) conv_.reset_rows(rng, i * this->channels(), this->channels());
   }
+  /// Training or inference mode, for the block and its branch norm.
+  void train(bool on = true) override {
+    Layer<T>::train(on);
+    if (norm_) norm_->train(on);
+  }
 
-  /// Caches x and the N activated branch outputs a (N*C channels). Caching
-  /// x, the activation and the sum run per image inside the convolution's
-  /// parallel loop.
+  /// Caches x and the N activated branch outputs a (N*C channels), and with
+  /// batch norm the norm's own cache. Caching x, and without batch norm the
+  /// activation and the sum, run per image inside the convolution's parallel loop.
   const Tensor4<T>& forward(const Tensor4<T>& x) override {
     check_input(x, {this->channels(), x.dimension(2), x.dimension(3)}, "ParallelResidual");
     ensure_shape_like(x_, x);
     ensure_shape_like(y_, x);
-    const Index sample = sample_shape(x).size(), n = this->layers();
-    conv_.forward_into(x, a_, [&](Index b) {
-      std::copy_n(x.data() + b * sample, sample, x_.data() + b * sample);
+    const Index sample = sample_shape(x).size(), n = this->layers(), batch = x.dimension(0);
+    const auto keep_input = [&](Index b) { std::copy_n(x.data() + b * sample, sample, x_.data() + b * sample); };
+    const auto activate_and_sum = [&](Index b) {  // y = x + sum_i act(a_i) for image b
       T* a = a_.data() + b * n * sample;
       this->activate_(a, n * sample);
       auto y = VectorMap<T>(y_.data() + b * sample, sample);
       y = as_vector(x).segment(b * sample, sample);
       for (Index i = 0; i < n; ++i) y += VectorMap<T>(a + i * sample, sample);
-    });
+    };
+    if (!norm_) {
+      conv_.forward_into(x, a_, [&](Index b) {
+        keep_input(b);
+        activate_and_sum(b);
+      });
+      return y_;
+    }
+    conv_.forward_into(x, z_, keep_input);  // z: [B, N*C, H, W]
+    const Tensor4<T>& normed = norm_->forward(z_);
+    ensure_shape_like(a_, z_);
+#pragma omp parallel for schedule(static)
+    for (Index b = 0; b < batch; ++b) {
+      std::copy_n(normed.data() + b * n * sample, n * sample, a_.data() + b * n * sample);
+      activate_and_sum(b);
+    }
     return y_;
   }
 
-  /// Every branch receives dy: dz_i = act'(a_i) * dy, then one backward pass of
-  /// the fused convolution; the skip connection adds dy itself. Both run per
-  /// image inside the convolution's parallel loop.
+  /// Every branch receives dy: dz_i = act'(a_i) * dy (then the norm's
+  /// backward), then one backward pass of the fused convolution; the skip
+  /// connection adds dy itself. Without batch norm both run per image inside
+  /// the convolution's parallel loop.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     this->check_gradient_shape(dy, y_);
     ensure_shape_like(dz_, a_);
-    const Index sample = sample_shape(dy).size(), n = this->layers();
-    conv_.backward_into(
-        x_, dz_, &dx_,
-        [&](Index b) {
-          for (Index i = 0; i < n; ++i) {
-            const Index at = (b * n + i) * sample;
-            this->activate_backward_(a_.data() + at, dy.data() + b * sample, dz_.data() + at, sample);
-          }
-        },
-        [&](Index b) { VectorMap<T>(dx_.data() + b * sample, sample) += as_vector(dy).segment(b * sample, sample); });
+    const Index sample = sample_shape(dy).size(), n = this->layers(), batch = dy.dimension(0);
+    const auto activation_gradient = [&](Index b) {
+      for (Index i = 0; i < n; ++i) {
+        const Index at = (b * n + i) * sample;
+        this->activate_backward_(a_.data() + at, dy.data() + b * sample, dz_.data() + at, sample);
+      }
+    };
+    const auto add_skip = [&](Index b) {
+      VectorMap<T>(dx_.data() + b * sample, sample) += as_vector(dy).segment(b * sample, sample);
+    };
+    if (!norm_) {
+      conv_.backward_into(x_, dz_, &dx_, activation_gradient, add_skip);
+      return dx_;
+    }
+#pragma omp parallel for schedule(static)
+    for (Index b = 0; b < batch; ++b) activation_gradient(b);
+    conv_.backward_into(x_, norm_->backward(dz_), &dx_, {}, add_skip);
     return dx_;
   }
 
-  /// Each branch's weight and bias, as slices of the fused convolution, named "branchI.weight", "branchI.bias" (I from 1).
+  /// Each branch's weight and bias, as slices of the fused convolution, named
+  /// "branchI.weight", "branchI.bias" (I from 1), and with batch norm
+  /// "branchI.bn.weight", "branchI.bn.bias", slices of the fused norm.
   std::vector<Parameter<T>> parameters() override {
     const Index c = this->channels(), k = this->kernel(), w = c * c * k * k;
     std::vector<Parameter<T>> ps;
@@ -298,8 +400,16 @@ class ParallelResidualBlock : public ResidualBlock<T> {
       if (this->options().bias)
         ps.push_back({prefix + "bias", VectorMap<T>(conv_.bias().data() + i * c, c),
                       VectorMap<T>(conv_.bias_grad().data() + i * c, c), {c}});
+      if (norm_) this->add_norm_slices(*norm_, i, i * c, &ps, nullptr);
     }
     return ps;
+  }
+  /// With batch norm, "branchI.bn.running_mean" and "branchI.bn.running_var".
+  std::vector<Buffer<T>> buffers() override {
+    std::vector<Buffer<T>> bs;
+    if (norm_)
+      for (Index i = 0; i < this->layers(); ++i) this->add_norm_slices(*norm_, i, i * this->channels(), nullptr, &bs);
+    return bs;
   }
 
   /// The fused C -> N*C convolution.
@@ -307,7 +417,8 @@ class ParallelResidualBlock : public ResidualBlock<T> {
 
  private:
   Conv2d<T> conv_;
-  Tensor4<T> x_, a_, y_, dz_, dx_;
+  std::optional<BatchNorm2d<T>> norm_;  // of the N*C fused channels, with batch norm
+  Tensor4<T> x_, z_, a_, y_, dz_, dx_;
 };
 
 /// N residual layers one after another. With N fixed: (channels, kernel
@@ -363,8 +474,10 @@ std::unique_ptr<Layer<T>> ResidualBlock<T>::from_spec(const SpecReader& s) {
   o.bias = s.flag("bias");
   if (s.has("negative_slope")) o.negative_slope = s.number("negative_slope");
   if (s.has("algorithm")) o.algorithm = parse_conv_algorithm(s.text("algorithm"));
+  if (s.has("batchnorm")) o.batchnorm = s.flag("batchnorm");
+  if (o.batchnorm) o.batchnorm_momentum = s.number("batchnorm_momentum");
   const long long n = s.integer("layers"), c = s.integer("channels"), k = s.integer("kernel");
-  s.reserve_parameters(double(n) * (double(c) * double(c) * double(k) * double(k) + double(c)));
+  s.reserve_parameters(double(n) * (double(c) * double(c) * double(k) * double(k) + double(o.batchnorm ? 5 : 1) * double(c)));
   auto block = make_residual<T>(layout, n, c, k, o);
   s.finish();
   return block;

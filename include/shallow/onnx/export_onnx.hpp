@@ -35,9 +35,11 @@
 /// (checked against the shapes the spec implies), walking net[i]:
 ///   conv2d               Conv, explicit pads ('same': the extra row/column
 ///                        bottom/right, as Conv2d computes them)
-///   sequential_residual  per branch: Conv, activation, Add
+///   sequential_residual  per branch: Conv, BatchNormalization (with
+///                        batchnorm=1), activation, Add
 ///   parallel_residual    one Conv of C -> layers*C channels (the branches'
-///                        weights concatenated in order), activation, Reshape
+///                        weights concatenated in order), BatchNormalization
+///                        (with batchnorm=1), activation, Reshape
 ///                        to [N, layers, C, H, W], ReduceSum over the
 ///                        branches, Add the input
 ///   relu, tanh, sigmoid, leaky_relu   Relu, Tanh, Sigmoid, LeakyRelu
@@ -182,12 +184,8 @@ class Exporter {
     } else if (kind == "batchnorm2d") {
       const Index c = s.integer("channels");
       image();
-      auto& n = node("BatchNormalization",
-                     {x_, weight("weight", {c}), weight("bias", {c}), buffer("running_mean", c),
-                      buffer("running_var", c)},
-                     "batchnorm");
-      attr_float(n, "epsilon", s.number("eps"));
-      x_ = n.output(0);
+      x_ = batchnorm(x_, weight("weight", {c}), weight("bias", {c}), buffer("running_mean", c),
+                     buffer("running_var", c), s.number("eps"), "batchnorm");
     } else if (kind == "maxpool2d" || kind == "avgpool2d") {
       const Index k = s.integer("kernel"), stride = s.integer("stride"), p = s.integer("padding");
       image();
@@ -235,33 +233,46 @@ class Exporter {
   }
 
  private:
-  // h_i = h_{i-1} + act(conv_i(h_{i-1})), or y = x + sum_i act(conv_i(x)).
+  // h_i = h_{i-1} + act(conv_i(h_{i-1})), or y = x + sum_i act(conv_i(x)),
+  // with BN_i(conv_i(...)) for batchnorm=1.
   void residual(const SpecReader& s, bool parallel) {
     const Index n = s.integer("layers"), c = s.integer("channels"), k = s.integer("kernel");
-    const bool has_bias = s.integer("bias") != 0;
+    const bool has_bias = s.integer("bias") != 0, normed = s.has("batchnorm") && s.flag("batchnorm");
     const Activation act = parse_activation(s.text("activation"));
     const double slope = s.has("negative_slope") ? s.number("negative_slope") : default_negative_slope;
     const Pads pads{(k - 1) / 2, (k - 1) / 2, k / 2, k / 2};  // 'same', stride 1
     if (!parallel) {
       for (Index i = 1; i <= n; ++i) {
         const std::string b = "branch" + std::to_string(i);
-        const std::string a = activation(act, slope,
-                                         conv(x_, weight(b + ".weight", {c, c, k, k}), bias(b + ".bias", has_bias, c),
-                                              k, 1, pads, shape_, b + ".conv"),
-                                         b + ".act");
+        std::string z = conv(x_, weight(b + ".weight", {c, c, k, k}), bias(b + ".bias", has_bias, c), k, 1, pads,
+                             shape_, b + ".conv");
+        if (normed)
+          z = batchnorm(z, weight(b + ".bn.weight", {c}), weight(b + ".bn.bias", {c}), buffer(b + ".bn.running_mean", c),
+                        buffer(b + ".bn.running_var", c), branch_batchnorm_eps, b + ".bn");
+        const std::string a = activation(act, slope, z, b + ".act");
         x_ = node("Add", {x_, a}, b + ".add").output(0);
       }
       return;
     }
-    std::vector<float> w, b;
+    std::vector<float> w, b, gamma, beta, mean, var;
     for (Index i = 1; i <= n; ++i) {
       const std::string branch = "branch" + std::to_string(i);
       append(w, parameter(branch + ".weight", {c, c, k, k}).value);
       if (has_bias) append(b, parameter(branch + ".bias", {c}).value);
+      if (!normed) continue;
+      append(gamma, parameter(branch + ".bn.weight", {c}).value);
+      append(beta, parameter(branch + ".bn.bias", {c}).value);
+      append(mean, buffer_entry(branch + ".bn.running_mean", c).value);
+      append(var, buffer_entry(branch + ".bn.running_var", c).value);
     }
     const std::string fused_b = has_bias ? constant("branches.bias", {i64(n * c)}, b) : std::string();
-    const std::string fused = conv(x_, constant("branches.weight", {i64(n * c), i64(c), i64(k), i64(k)}, w),
-                                   fused_b, k, 1, pads, {n * c, shape_.h, shape_.w}, "branches.conv");
+    std::string fused = conv(x_, constant("branches.weight", {i64(n * c), i64(c), i64(k), i64(k)}, w), fused_b, k, 1,
+                             pads, {n * c, shape_.h, shape_.w}, "branches.conv");
+    if (normed)
+      fused = batchnorm(fused, constant("branches.bn.weight", {i64(n * c)}, gamma),
+                        constant("branches.bn.bias", {i64(n * c)}, beta),
+                        constant("branches.bn.running_mean", {i64(n * c)}, mean),
+                        constant("branches.bn.running_var", {i64(n * c)}, var), branch_batchnorm_eps, "branches.bn");
     const std::string a = activation(act, slope, fused, "branches.act");
     // Reshape's 0 copies the (symbolic) batch size.
     const std::string split =
@@ -284,6 +295,14 @@ class Exporter {
     attr_ints(n, "kernel_shape", {i64(k), i64(k)});
     attr_ints(n, "strides", {i64(stride), i64(stride)});
     attr_ints(n, "pads", {i64(p.top), i64(p.left), i64(p.bottom), i64(p.right)});
+    return n.output(0);
+  }
+
+  // BatchNormalization of x with the running statistics.
+  std::string batchnorm(const std::string& x, const std::string& gamma, const std::string& beta, const std::string& mean,
+                        const std::string& var, double eps, const std::string& name) {
+    auto& n = node("BatchNormalization", {x, gamma, beta, mean, var}, name);
+    attr_float(n, "epsilon", eps);
     return n.output(0);
   }
 
@@ -328,15 +347,19 @@ class Exporter {
   std::string bias(const std::string& name, bool present, Index size) {
     return present ? weight(name, {size}) : std::string();
   }
+  // The layer's buffer `name` as an initializer, checked against `size`.
   std::string buffer(const std::string& name, Index size) {
+    std::vector<float> v;
+    append(v, buffer_entry(name, size).value);
+    return constant(name, {i64(size)}, v);
+  }
+  const Buffer<T>& buffer_entry(const std::string& name, Index size) const {
     for (const auto& b : buffers_)
       if (b.name == name) {
         if (b.value.size() != size)
           throw ShapeError(where() + ": buffer " + name + " has " + std::to_string(b.value.size()) +
                            " values, the spec implies " + std::to_string(size));
-        std::vector<float> v;
-        append(v, b.value);
-        return constant(name, {i64(size)}, v);
+        return b;
       }
     throw ShapeError(where() + " has no buffer " + name);
   }
