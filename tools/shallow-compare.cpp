@@ -29,7 +29,7 @@ int main_body(cli::Parser& p) {
   std::vector<Row> rows;
   for (const Layout layout : {Layout::sequential, Layout::parallel}) {
     Run run = make_run(p, data.train, layout);
-    std::printf("\n%s: %ld parameters\n", describe(model_config(p, data.train, layout)).c_str(),
+    std::printf("\n%s: %ld parameters\n", describe_network(p, data.train, layout).c_str(),
                 long(parameter_count(run.net)));
     std::fflush(stdout);
     train_epochs(p, data, run, 1, [](Run&) { return true; });

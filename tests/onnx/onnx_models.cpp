@@ -52,9 +52,9 @@ Network<float> classifier(Shape input, Layout layout, Index layers, Index filter
 // without bias, stand-alone activations, dropout, images again after a
 // dense layer, and residual branches with batch norm (both layouts).
 Network<float> hand_built() {
-  ResidualOptions sigmoid_branches, linear_branches;
+  ResidualOptions sigmoid_branches, linear_branches, normed_branches;
   sigmoid_branches.activation = Activation::sigmoid;
-  sigmoid_branches.batchnorm = true;
+  normed_branches.batchnorm = true;
   linear_branches.activation = Activation::identity;
   linear_branches.bias = false;
   linear_branches.batchnorm = true;
@@ -65,6 +65,7 @@ Network<float> hand_built() {
   net.emplace<Conv2d<float>>(8, 12, 3, 2, 1, false);  // 16x16
   net.emplace<Sigmoid<float>>();
   net.add(make_residual<float>(Layout::sequential, 2, 12, 2, sigmoid_branches));
+  net.add(make_residual<float>(Layout::sequential, 2, 12, 3, normed_branches));
   net.emplace<Conv2d<float>>(12, 12, 3, 2, same_padding, true);  // 8x8, padded bottom/right only
   net.emplace<MaxPool2d<float>>(3, 2, 1);                        // 4x4
   net.add(make_residual<float>(Layout::parallel, 2, 12, 4, linear_branches));

@@ -185,12 +185,14 @@ inline void check_flags(const cli::Parser& p) {
                           format_bytes(available) + " this process can use (lower --batch, --filters, --layers or "
                           "--image-size)");
   // A forced algorithm meets the convolutions' geometry only in a forward
-  // pass: one image through this throw-away network says whether it fits.
+  // pass: one image through this throw-away network says whether it fits
+  // (in inference mode, where batch norm takes a single value per channel).
   if (p.text("conv-algorithm") != "auto") {
     Tensor4<float> x(1, like.shape.c, like.shape.h, like.shape.w);
     x.setZero();
     try {
       if (fast_model(p)) fit_whitening(net, x);  // its forward pass needs fitted filters
+      net.eval();
       net.forward(x);
     } catch (const ConfigError& e) {
       throw cli::UsageError("--conv-algorithm " + p.text("conv-algorithm") + ": " + e.what());

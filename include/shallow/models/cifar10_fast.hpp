@@ -81,7 +81,8 @@ inline std::string describe(const FastModelConfig& c) {
   std::string widths;
   for (Index w : c.widths) widths += (widths.empty() ? "" : ",") + std::to_string(w);
   return "fast " + to_string(c.layout) + " layers=" + std::to_string(c.layers) + " widths=" + widths +
-         " whitening=" + std::to_string(c.whitening_kernel) + (c.branch_batchnorm ? " branch-batchnorm" : "");
+         " whitening=" + std::to_string(c.whitening_kernel) + (c.branch_batchnorm ? " branch-batchnorm" : "") +
+         (c.algorithm != ConvAlgorithm::automatic ? std::string(" algorithm=") + to_string(c.algorithm) : "");
 }
 
 /// The network of the file's comment, initialised from c.seed; ConfigError for settings it cannot build.
@@ -110,7 +111,7 @@ Network<T> build_fast_model(const FastModelConfig& c) {
   Index in = whitened;
   for (Index w : c.widths) {
     SHALLOW_CHECK(w > 0, ConfigError, "fast model: widths must be positive, got " + std::to_string(w));
-    reserve(double(in) * double(w) * 9 + 2 * double(w) + double(c.layers) * (double(w) * double(w) * 9 + 2 * double(w)));
+    reserve(double(in) * double(w) * 9 + 2 * double(w) + double(c.layers) * (double(w) * double(w) * 9 + 5 * double(w)));
     net.template emplace<Conv2d<T>>(in, w, 3, 1, same_padding, false);
     SHALLOW_CHECK(net.output_shape(c.input).h >= 2 && net.output_shape(c.input).w >= 2, ConfigError,
                   "fast model: " + std::to_string(c.widths.size()) + " groups pool a " + to_string(c.input) +

@@ -7,7 +7,8 @@
 ///   ParallelResidual (shallow):   y = x + sum_i f_i(x)
 ///
 /// Both hold the same parameters, listed in the same order (branch 1's weight
-/// [C, C, k, k] and bias [C], then branch 2's, ...), so copy_parameters moves
+/// [C, C, k, k], bias [C] and, with batch norm, its norm's weight and bias
+/// [C], then branch 2's, ...), so copy_parameters moves
 /// weights between them, and with the same seed they start from the same ones.
 ///
 /// ParallelResidual computes its N branches as ONE convolution of C -> N*C
@@ -103,11 +104,13 @@ class ResidualBlock : public Layer<T> {
     return in;
   }
   /// Sequential: h_0..h_N, a_1..a_N and three gradient buffers; parallel: x,
-  /// y, dx and the N branch outputs and their gradients; batch norm adds, per
-  /// branch, the convolution's output and its own x_hat, output and gradient.
+  /// y, dx and the N branch outputs and their gradients; batch norm adds each
+  /// norm's x_hat, output and gradient, and the convolution's output (one
+  /// buffer the sequential branches share, N*C channels in parallel).
   double memory_values(const Shape& in) const override {
     output_shape(in);
-    return double(2 * n_ + 4 + (opt_.batchnorm ? 4 * n_ : 0)) * double(in.size());
+    const Index norms = opt_.batchnorm ? 3 * n_ + (layout_ == Layout::parallel ? n_ : 1) : 0;
+    return double(2 * n_ + 4 + norms) * double(in.size());
   }
   /// N convolutions of C -> C channels over the image, either layout.
   double macs(const Shape& in) const override {
@@ -243,7 +246,8 @@ class SequentialResidualBlock : public ResidualBlock<T> {
 
   /// Walks the chain back: g = dL/dh_i; dL/dh_{i-1} = g + conv_i^T(act'(a_i) * g)
   /// (with BN_i's backward between), per image inside each convolution's
-  /// parallel loop. The last branch reads dy itself.
+  /// parallel loop (with batch norm, act' in a loop of its own before the
+  /// norm's backward). The last branch reads dy itself.
   const Tensor4<T>& backward(const Tensor4<T>& dy) override {
     const Index n = this->layers();
     this->check_gradient_shape(dy, h_[std::size_t(n)]);
@@ -475,7 +479,7 @@ std::unique_ptr<Layer<T>> ResidualBlock<T>::from_spec(const SpecReader& s) {
   if (s.has("negative_slope")) o.negative_slope = s.number("negative_slope");
   if (s.has("algorithm")) o.algorithm = parse_conv_algorithm(s.text("algorithm"));
   if (s.has("batchnorm")) o.batchnorm = s.flag("batchnorm");
-  if (o.batchnorm) o.batchnorm_momentum = s.number("batchnorm_momentum");
+  if (o.batchnorm || s.has("batchnorm_momentum")) o.batchnorm_momentum = s.number("batchnorm_momentum");
   const long long n = s.integer("layers"), c = s.integer("channels"), k = s.integer("kernel");
   s.reserve_parameters(double(n) * (double(c) * double(c) * double(k) * double(k) + double(o.batchnorm ? 5 : 1) * double(c)));
   auto block = make_residual<T>(layout, n, c, k, o);
