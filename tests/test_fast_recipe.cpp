@@ -519,6 +519,9 @@ TEST_CASE("The cifar10-fast flags are checked before any data loads", "[fast][cl
   CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--branch-norm", "layer"}),
                     Catch::Contains("--branch-norm must be none or batchnorm"));
   CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--conv-algorithm", "fft"}), Catch::Contains("--conv-algorithm"));
+  CHECK_NOTHROW(check({"--recipe", "cifar10-fast", "--tta-translate"}));
+  CHECK_THROWS_WITH(check({"--dataset", "folder", "--image-size", "1", "--tta-translate"}),
+                    Catch::Contains("--tta-translate shifts images by a pixel, which 3x1x1 images cannot take"));
   // 16x16 images leave the last group 1x1: the check's single image must not trip batch norm.
   CHECK_NOTHROW(check({"--model", "fast", "--dataset", "folder", "--image-size", "16", "--filters", "4",
                        "--branch-norm", "batchnorm", "--conv-algorithm", "im2col"}));

@@ -16,6 +16,8 @@
 #include <system_error>
 #include <vector>
 
+#include <shallow/core/format.hpp>
+
 namespace cli {
 
 struct UsageError : std::runtime_error {
@@ -65,10 +67,10 @@ class Parser {
         print_help();
         return false;
       }
-      if (arg.rfind("--", 0) != 0) {
+      if (!shallow::starts_with(arg, "--")) {
         if (positional_name_.empty())
           throw UsageError("unexpected argument '" + arg + "'" +
-                           (arg.rfind("-", 0) == 0 ? " (flags start with --)" : "") + " (see --help)");
+                           (shallow::starts_with(arg, "-") ? " (flags start with --)" : "") + " (see --help)");
         positional_.push_back(arg);
         continue;
       }

@@ -129,7 +129,7 @@ inline void load_run(Checkpoint ck, Run& run) {
   if (ck.optimizer_state) {
     auto& tensors = ck.optimizer_state->tensors;
     const auto first = std::stable_partition(tensors.begin(), tensors.end(), [](const auto& t) {
-      return t.first.compare(0, training_prefix.size(), training_prefix) != 0;
+      return !starts_with(t.first, training_prefix);
     });
     std::move(first, tensors.end(), std::back_inserter(training));
     tensors.erase(first, tensors.end());

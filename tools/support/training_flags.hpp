@@ -176,6 +176,8 @@ inline void check_flags(const cli::Parser& p) {
   Dataset like;
   like.shape = expected_input(p);
   like.classes = 10;
+  if (p.flag("tta-translate") && (like.shape.h < 2 || like.shape.w < 2))
+    throw cli::UsageError("--tta-translate shifts images by a pixel, which " + to_string(like.shape) + " images cannot take");
   Network<float> net = build_network(p, like, Layout::parallel);
   const Index batch = p.integer("batch");
   const double needed = training_bytes(net, like.shape, batch), available = available_memory_bytes();

@@ -1,5 +1,6 @@
 /// \file
-/// Numbers as text that reads back exactly, for specs, metrics and files.
+/// Numbers as text that reads back exactly, for specs, metrics and files;
+/// the prefix and suffix tests C++17's std::string lacks.
 #pragma once
 
 #include <charconv>
@@ -25,6 +26,16 @@ bool parse_number(const std::string& text, N& v) {
   if (text.empty() || res.ec != std::errc() || res.ptr != text.data() + text.size()) return false;
   v = parsed;
   return true;
+}
+
+/// Whether `text` begins with `prefix` (C++20's starts_with).
+inline bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
+}
+
+/// Whether `text` ends with `suffix` (C++20's ends_with).
+inline bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace shallow

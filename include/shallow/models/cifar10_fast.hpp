@@ -164,12 +164,9 @@ std::vector<double> fast_gradient_scales(Network<T>& net, const FastModelConfig&
     const bool bn = dynamic_cast<BatchNorm2d<T>*>(&net[i]) != nullptr;
     const bool residual = dynamic_cast<ResidualBlock<T>*>(&net[i]) != nullptr;
     const bool dense = dynamic_cast<Dense<T>*>(&net[i]) != nullptr;
-    const std::string branch_bias = ".bn.bias";
     for (const auto& p : net[i].parameters()) {
       double s = 1;
-      const bool ends_in_branch_bias = p.name.size() > branch_bias.size() &&
-          p.name.compare(p.name.size() - branch_bias.size(), branch_bias.size(), branch_bias) == 0;
-      if ((bn && p.name == "bias") || (residual && ends_in_branch_bias)) s = batchnorm_bias;
+      if ((bn && p.name == "bias") || (residual && ends_with(p.name, ".bn.bias"))) s = batchnorm_bias;
       if (dense) s = c.classifier_scale * c.classifier_scale;
       scales.push_back(s);
     }

@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/format.hpp"
 #include "../core/init.hpp"
 #include "activation.hpp"
 #include "batchnorm.hpp"
@@ -470,8 +471,7 @@ template <class T>
 std::unique_ptr<Layer<T>> ResidualBlock<T>::from_spec(const SpecReader& s) {
   const std::string& name = s.name();
   const std::string suffix = "_residual";
-  SHALLOW_CHECK(name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0,
-                ConfigError, "ResidualBlock::from_spec: '" + name + "' is not a residual block");
+  SHALLOW_CHECK(ends_with(name, suffix), ConfigError, "ResidualBlock::from_spec: '" + name + "' is not a residual block");
   const Layout layout = parse_layout(name.substr(0, name.size() - suffix.size()));
   ResidualOptions o;
   o.activation = parse_activation(s.text("activation"));

@@ -197,7 +197,7 @@ inline LrSchedule parse_schedule(const std::string& text, double lr, std::int64_
   const std::string warmup_prefix = "warmup:";
   std::string decay = text;
   std::int64_t warmup = 0;
-  if (decay.compare(0, warmup_prefix.size(), warmup_prefix) == 0) {
+  if (starts_with(decay, warmup_prefix)) {
     const auto plus = decay.find('+');
     if (plus == std::string::npos)
       throw ConfigError("lr schedule '" + text + "': expected warmup:W+<schedule>, e.g. warmup:5+cosine");

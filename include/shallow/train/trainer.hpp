@@ -138,26 +138,18 @@ class Trainer {
     Index correct = 0;
     loader.start_epoch(0);
     while (loader.next(batch_)) {
-      const Tensor4<T>* logits = &net_.forward(batch_.x);
+      const Tensor4<T>* logits = &logits_;
       if (options_.flip_tta || options_.translate_tta) {
-        logits_ = *logits;  // the next forward reuses the network's output buffer
-        if (options_.flip_tta) {
-          flip_horizontal(batch_.x);
-          as_vector(logits_) = T(0.5) * (as_vector(logits_) + as_vector(net_.forward(batch_.x)));
-          flip_horizontal(batch_.x);
-        }
-        if (options_.translate_tta) {
-          as_vector(logits_) *= T(0.5);
+        // The image weighs 1/2 against its two shifts' 1/4 each (1 without
+        // translate_tta); with flip_tta each view's mirror shares its weight.
+        add_views(batch_.x, options_.translate_tta ? T(0.5) : T(1), true);
+        if (options_.translate_tta)
           for (Index s : {-1, 1}) {
             shift_reflect(batch_.x, shifted_, s);
-            add_logits(shifted_, options_.flip_tta ? T(0.125) : T(0.25));
-            if (options_.flip_tta) {
-              flip_horizontal(shifted_);
-              add_logits(shifted_, T(0.125));
-            }
+            add_views(shifted_, T(0.25), false);
           }
-        }
-        logits = &logits_;
+      } else {
+        logits = &net_.forward(batch_.x);
       }
       const T loss = eval_loss_.forward(*logits, batch_.y);
       loss_sum += double(loss) * double(batch_.size);
@@ -234,7 +226,25 @@ class Trainer {
 
  private:
   // logits_ += weight * the network's logits for x.
-  void add_logits(const Tensor4<T>& x, T weight) { as_vector(logits_) += weight * as_vector(net_.forward(x)); }
+  // logits_ (= when `first`, else +=) weight * net(x), shared with
+  // net(mirror of x) under flip_tta; x is left as it was.
+  void add_views(Tensor4<T>& x, T weight, bool first) {
+    const T w = options_.flip_tta ? weight / 2 : weight;
+    const auto add = [&](const Tensor4<T>& y) {
+      if (first) {
+        logits_ = y;  // the next forward reuses the network's output buffer
+        as_vector(logits_) *= w;
+        first = false;
+      } else {
+        as_vector(logits_) += w * as_vector(y);
+      }
+    };
+    add(net_.forward(x));
+    if (!options_.flip_tta) return;
+    flip_horizontal(x);
+    add(net_.forward(x));
+    flip_horizontal(x);
+  }
 
   // The layers' parameter list must still be the one the Trainer (and, by
   // the same rule, the optimizer) was built with.
