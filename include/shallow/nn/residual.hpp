@@ -471,7 +471,8 @@ template <class T>
 std::unique_ptr<Layer<T>> ResidualBlock<T>::from_spec(const SpecReader& s) {
   const std::string& name = s.name();
   const std::string suffix = "_residual";
-  SHALLOW_CHECK(ends_with(name, suffix), ConfigError, "ResidualBlock::from_spec: '" + name + "' is not a residual block");
+  SHALLOW_CHECK(name.size() > suffix.size() && ends_with(name, suffix), ConfigError,
+                "ResidualBlock::from_spec: '" + name + "' is not a residual block");
   const Layout layout = parse_layout(name.substr(0, name.size() - suffix.size()));
   ResidualOptions o;
   o.activation = parse_activation(s.text("activation"));

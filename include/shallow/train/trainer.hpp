@@ -225,7 +225,6 @@ class Trainer {
   }
 
  private:
-  // logits_ += weight * the network's logits for x.
   // logits_ (= when `first`, else +=) weight * net(x), shared with
   // net(mirror of x) under flip_tta; x is left as it was.
   void add_views(Tensor4<T>& x, T weight, bool first) {
