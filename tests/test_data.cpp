@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <shallow/data/cifar10.hpp>
+#include <shallow/data/files.hpp>
 #include <shallow/data/image_folder.hpp>
 #include <shallow/data/mnist.hpp>
 #include <shallow/data/normalize.hpp>
@@ -222,6 +223,24 @@ TEST_CASE("Dataset files: missing, a directory, unreadable", "[data][errors]") {
   } else {
     CHECK_THAT(error_of([&] { read_idx_images(dir.file("locked")); }), Catch::Contains("Permission denied"));
   }
+}
+
+TEST_CASE("OutputLock: a second holder is refused with the first one's pid, a released or abandoned lock is free",
+          "[data][files]") {
+  TempDir dir;
+  const std::string out = dir.file("runs.csv");
+  {
+    OutputLock first(out);
+    CHECK(read_bytes(out + ".lock") == std::to_string(::getpid()));
+    CHECK_THAT(error_of([&] { OutputLock second(out); }),
+               Catch::Contains("runs.csv") && Catch::Contains("being written by another process") &&
+                   Catch::Contains("(pid " + std::to_string(::getpid()) + ")"));
+  }
+  CHECK_FALSE(fs::exists(out + ".lock"));
+  // A lock file left by a killed process holds no lock: it is taken over.
+  write_bytes(out + ".lock", "999999");
+  { OutputLock again(out); CHECK(read_bytes(out + ".lock") == std::to_string(::getpid())); }
+  CHECK_FALSE(fs::exists(out + ".lock"));
 }
 
 TEST_CASE("CIFAR-10: any whole number of records, and partial records and bad labels are errors", "[data][cifar]") {

@@ -98,7 +98,9 @@ diff <(untimed whole.csv) <(untimed killed.csv) || fail "the killed and resumed 
 # Two sweeps on one --out: the second is refused, and the first keeps every row.
 "$sweep" "${grid[@]}" --seeds 3 --out shared.csv >first.out 2>&1 &
 first=$!
-for _ in $(seq 100); do [ -e shared.csv.lock ] && break; sleep 0.05; done
+# The holder writes its pid into the lock file once it holds the lock.
+for _ in $(seq 600); do [ -s shared.csv.lock ] && break; sleep 0.05; done
+[ -s shared.csv.lock ] || fail "the first sweep on shared.csv took no lock in 30 s: $(cat first.out)"
 rc=0; "$sweep" "${grid[@]}" --seeds 3 --out shared.csv >second.out 2>&1 || rc=$?
 wait "$first" || fail "the first sweep on shared.csv failed: $(cat first.out)"
 [ "$rc" -eq 1 ] && grep -q "shared.csv: is being written by another process" second.out ||

@@ -218,18 +218,27 @@ class OutputLock {
  public:
   /// Takes the lock on path; IoError when another process holds it or the lock file cannot be created.
   explicit OutputLock(const std::string& path) : lock_path_(path + ".lock") {
-    fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd_ < 0) throw IoError(path, "cannot create the lock file " + lock_path_ + ": " + detail::errno_text(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      const int e = errno;
-      char holder[32] = {};
-      const ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);
+    // A lock won on a file its holder has just unlinked guards nothing (a
+    // third process would create and lock a new one): retry on the new file.
+    for (;;) {
+      fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+      if (fd_ < 0) throw IoError(path, "cannot create the lock file " + lock_path_ + ": " + detail::errno_text(errno));
+      if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        char holder[32] = {};
+        const ssize_t n = ::pread(fd_, holder, sizeof holder - 1, 0);
+        ::close(fd_);
+        if (e == EWOULDBLOCK)
+          throw IoError(path, "is being written by another process" +
+                                  (n > 0 ? " (pid " + std::string(holder, std::size_t(n)) + ")" : std::string()) +
+                                  "; refusing to write it too");
+        throw IoError(path, "cannot lock " + lock_path_ + ": " + detail::errno_text(e));
+      }
+      struct stat held {}, named {};
+      if (::fstat(fd_, &held) == 0 && ::stat(lock_path_.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+          held.st_ino == named.st_ino)
+        break;
       ::close(fd_);
-      if (e == EWOULDBLOCK)
-        throw IoError(path, "is being written by another process" +
-                                (n > 0 ? " (pid " + std::string(holder, std::size_t(n)) + ")" : std::string()) +
-                                "; refusing to write it too");
-      throw IoError(path, "cannot lock " + lock_path_ + ": " + detail::errno_text(e));
     }
     // The pid only improves the other process's message; failing to write it is harmless.
     const std::string pid = std::to_string(::getpid());
