@@ -79,9 +79,11 @@ expect 1 "cannot be written: directory missing" "$bin/shallow-train" "${small[@]
 grep -q "epoch 1" out err && fail "a bad --metrics path was reported only after training"
 "$bin/shallow-train" "${small[@]}" --epochs 100000 --save shared.ckpt >first.out 2>&1 &
 first=$!
-for _ in $(seq 100); do [ -e shared.ckpt.lock ] && break; sleep 0.05; done
+trap 'kill "$first" 2>/dev/null; rm -rf "$work"' EXIT  # no endless training left behind by a failed check
+wait_for_lock shared.ckpt "$first" first.out
 expect 1 "shared.ckpt: is being written by another process" "$bin/shallow-train" "${small[@]}" --save shared.ckpt
 kill "$first"; wait "$first" 2>/dev/null || true
+trap 'rm -rf "$work"' EXIT
 
 # 8: an argument that is not a flag.
 expect 2 "unexpected argument '-epochs' (flags start with --)" "$bin/shallow-train" "${small[@]}" -epochs 3

@@ -75,22 +75,29 @@ cmp -s whole.csv before.csv || fail "re-run changed whole.csv"
 # Killed after a run's first epoch, a sweep continues that run from it.
 untimed() { cut -d, -f1-23 "$1" | sort; }
 # A kill can also land after a run's row is written but before its
-# checkpoint is removed; the resume then rightly starts the next run afresh,
-# so such an attempt is tried again.
+# checkpoint is removed (the last run's too: runs take milliseconds, and a
+# loaded machine can be slow to send the kill), or after the sweep ended; the
+# resume then rightly starts the next run afresh, so such an attempt is tried
+# again.
 resumed=0
-for attempt in 1 2 3 4 5; do
+for attempt in $(seq 20); do
   rm -f killed.csv*
   "$sweep" "${grid[@]}" --out killed.csv >out 2>&1 &
   pid=$!
-  for _ in $(seq 2000); do [ -e killed.csv.run.ckpt ] && break; sleep 0.01; done
+  end=$((SECONDS + 300))
+  until [ -e killed.csv.run.ckpt ] || ! kill -0 "$pid" 2>/dev/null; do
+    [ "$SECONDS" -lt "$end" ] ||
+      { kill -9 "$pid" 2>/dev/null || true; fail "the sweep on killed.csv wrote no checkpoint in 300 s: $(cat out)"; }
+    sleep 0.01
+  done
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   [ -e killed.csv.run.ckpt ] || continue
   "$sweep" "${grid[@]}" --out killed.csv >out 2>&1 || fail "the resumed sweep failed: $(cat out)"
   if grep -qE "resumed from killed.csv.run.ckpt after epoch [12]" out; then resumed=1; break; fi
-  grep -qE "[1-3] done in killed.csv" out || fail "the killed run did not resume: $(cat out)"
+  grep -qE "[1-4] done in killed.csv" out || fail "the killed run did not resume: $(cat out)"
 done
-[ "$resumed" -eq 1 ] || fail "no kill landed while a run was in progress in 5 attempts: $(cat out)"
+[ "$resumed" -eq 1 ] || fail "no kill landed while a run was in progress in 20 attempts: $(cat out)"
 [ ! -e killed.csv.run.ckpt ] || fail "the finished sweep left its progress checkpoint"
 diff <(untimed whole.csv) <(untimed killed.csv) || fail "the killed and resumed sweep differs from the whole run"
 [ "$(wc -l <killed.csv.epochs.jsonl)" -eq 8 ] || fail "the resumed sweep's epoch records are not the whole run's"
@@ -98,10 +105,13 @@ diff <(untimed whole.csv) <(untimed killed.csv) || fail "the killed and resumed 
 # Two sweeps on one --out: the second is refused, and the first keeps every row.
 "$sweep" "${grid[@]}" --seeds 3 --out shared.csv >first.out 2>&1 &
 first=$!
-# The holder writes its pid into the lock file once it holds the lock.
-for _ in $(seq 600); do [ -s shared.csv.lock ] && break; sleep 0.05; done
-[ -s shared.csv.lock ] || fail "the first sweep on shared.csv took no lock in 30 s: $(cat first.out)"
+wait_for_lock shared.csv "$first" first.out
+# Held still while the second one tries: its 6 runs take well under a second,
+# and a loaded machine can start the second sweep later than that.
+kill -STOP "$first" 2>/dev/null && [ "$(cat shared.csv.lock 2>/dev/null)" = "$first" ] ||
+  { kill -CONT "$first" 2>/dev/null; fail "the first sweep on shared.csv ended before it could be held: $(cat first.out)"; }
 rc=0; "$sweep" "${grid[@]}" --seeds 3 --out shared.csv >second.out 2>&1 || rc=$?
+kill -CONT "$first"
 wait "$first" || fail "the first sweep on shared.csv failed: $(cat first.out)"
 [ "$rc" -eq 1 ] && grep -q "shared.csv: is being written by another process" second.out ||
   fail "a second sweep on the same --out was not refused: $rc $(cat second.out)"

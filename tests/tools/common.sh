@@ -27,5 +27,18 @@ data_root() {
   fi
 }
 
+# wait_for_lock OUT PID LOG: waits until process PID holds the OutputLock of
+# OUT, i.e. has written its pid into OUT.lock (that file exists, empty, from
+# before its flock(), so its existence proves nothing). Fails, with LOG, if
+# PID exits first or after 120 s (generous: CI machines run loaded).
+wait_for_lock() {
+  local out=$1 pid=$2 log=$3 end=$((SECONDS + 120))
+  until [ "$(cat "$out.lock" 2>/dev/null)" = "$pid" ]; do
+    kill -0 "$pid" 2>/dev/null || fail "the process writing $out exited before it took its lock: $(cat "$log")"
+    [ "$SECONDS" -lt "$end" ] || fail "the process writing $out took no lock in 120 s: $(cat "$log")"
+    sleep 0.05
+  done
+}
+
 # A metrics file without its timings, which differ from run to run.
 strip_times() { sed -E 's/, "seconds": [^,]*, "images_per_s": [^}]*//' "$1"; }
