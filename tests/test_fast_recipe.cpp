@@ -238,6 +238,34 @@ TEST_CASE("WeightAverage: the EMA with its warm-up, swapping, state", "[fast][av
   CHECK(other.state().tensors[0].second == s.tensors[0].second);  // unchanged by the failures
   for (double bad : {-0.1, 1.0, std::nan("")}) CHECK_THROWS_AS(WeightAverage<double>(params, buffers, bad), ConfigError);
   CHECK_THROWS_AS(WeightAverage<double>({}, {}, 0.5), ConfigError);
+
+  // A decay of the caller's, the pull-back into the model, the restart.
+  w << 1, 2;
+  running << 5;
+  WeightAverage<double> slow(params, buffers, 0.0);
+  w[0] = 3;
+  running[0] = 7;
+  slow.update(0.75);  // 0.75 * 1 + 0.25 * 3, 0.75 * 5 + 0.25 * 7
+  CHECK(slow.updates() == 1);
+  slow.copy_to_model();
+  CHECK(w[0] == 1.5);
+  CHECK(w[1] == 2);
+  CHECK(running[0] == 5.5);
+  w[0] = 4;
+  slow.update(1.0);  // keeps the average
+  slow.copy_to_model();
+  CHECK(w[0] == 1.5);
+  w[0] = 4;
+  slow.reset();
+  CHECK(slow.updates() == 0);
+  slow.update(0.5);
+  slow.copy_to_model();
+  CHECK(w[0] == 4);  // the average restarted at the model's value
+  for (double bad : {-0.5, 1.5, std::nan("")}) CHECK_THROWS_AS(slow.update(bad), ConfigError);
+  slow.swap();
+  CHECK_THROWS_AS(slow.copy_to_model(), ConfigError);
+  CHECK_THROWS_AS(slow.reset(), ConfigError);
+  slow.swap();
 }
 
 TEST_CASE("shift_reflect shifts by a pixel, reflecting at the border as PyTorch's 'reflect' padding", "[fast][trainer]") {
@@ -393,6 +421,62 @@ TEST_CASE("Trainer: per-step schedule, gradient scales, flip TTA, the average in
       CHECK(tta.loss != Trainer<float>(net, adam, o).evaluate(eval).loss);
     }
   }
+  SECTION("lookahead pulls the weights to d slow + (1 - d) fast every k steps and after an epoch's last") {
+    const auto start = [&] {
+      Network<float> net = build_fast_model<float>(tiny_fast(Layout::parallel));
+      fit_whitening(net, tools::normalized_images(train, lo.normalize, 96));
+      return net;
+    };
+    SgdOptions so;
+    so.lr = 0.05;
+    so.momentum = 0.9;
+    TrainOptions o = quiet;
+    o.lookahead_every = 4;  // 6 batches an epoch: pulls after steps 4, 6, 10, 12
+    o.lookahead_decay = 0.8;
+    const auto two_epochs = [&](const TrainOptions& options) {
+      Network<float> net = start();
+      Sgd<float> sgd(net.parameters(), so);
+      Trainer<float> trainer(net, sgd, options);
+      trainer.fit_epoch(loader, 1);
+      trainer.fit_epoch(loader, 2);
+      return values_of(net);
+    };
+    const std::vector<float> pulled = two_epochs(o);
+
+    // The same two epochs by hand.
+    Network<float> hand = start();
+    Sgd<float> hand_sgd(hand.parameters(), so);
+    SoftmaxCrossEntropy<float> loss;
+    WeightAverage<float> slow(hand, 0.0);
+    std::vector<int> pulls;
+    Batch<float> batch;
+    for (int epoch = 1; epoch <= 2; ++epoch) {
+      hand.train();
+      loader.start_epoch(epoch);
+      for (int b = 0; loader.next(batch); ++b) {
+        hand_sgd.zero_grad();
+        loss.forward(hand.forward(batch.x), batch.y);
+        hand.backward(loss.backward());
+        hand_sgd.step();
+        const int t = 6 * (epoch - 1) + b + 1;
+        if ((b + 1) % 4 == 0 || b == 5) {
+          const double u = t / 12.0;
+          slow.update(0.8 * (u * u * u));
+          slow.copy_to_model();
+          pulls.push_back(t);
+        }
+      }
+    }
+    CHECK(pulls == std::vector<int>{4, 6, 10, 12});
+    CHECK(pulled == values_of(hand));
+    o.lookahead_every = 0;
+    CHECK(two_epochs(o) != pulled);
+    o.lookahead_every = -1;
+    CHECK_THROWS_WITH(Trainer<float>(hand, hand_sgd, o), Catch::Contains("lookahead_every must be >= 0"));
+    o.lookahead_every = 5;
+    o.lookahead_decay = 1.5;
+    CHECK_THROWS_WITH(Trainer<float>(hand, hand_sgd, o), Catch::Contains("lookahead_decay must be in [0, 1]"));
+  }
   SECTION("the average is updated every step and evaluated in place of the weights") {
     Network<float> net = build_fast_model<float>(tiny_fast(Layout::parallel));
     fit_whitening(net, tools::normalized_images(train, lo.normalize, 96));
@@ -459,9 +543,10 @@ TEST_CASE("Fast model: both layouts, shape, gradients end to end, gradient scale
                     Catch::Contains("patch_whitening"));
 }
 
-TEST_CASE("The tools' run with --ema resumes exactly from its checkpoint", "[fast][resume]") {
+TEST_CASE("The tools' run with --ema and --lookahead resumes exactly from its checkpoint", "[fast][resume]") {
   const cli::Parser p = parser({"--recipe", "cifar10-fast", "--filters", "4", "--layers", "2", "--epochs", "3",
-                                "--batch", "16", "--schedule", "warmup:1+linear", "--val-every", "1", "--quiet"});
+                                "--batch", "16", "--schedule", "warmup:1+linear", "--val-every", "1", "--lookahead",
+                                "3", "--quiet"});
   tools::Data data;
   data.train = colour_halves(64, 5);
   data.val = colour_halves(32, 6);
@@ -504,6 +589,27 @@ TEST_CASE("The tools' run with --ema resumes exactly from its checkpoint", "[fas
   CHECK(values_of(no_average.net) == values_of(saved));
 }
 
+TEST_CASE("The fast model with --activation gelu has GELU after the whitening and each group's batch norm, ReLU in the branches",
+          "[fast][cli]") {
+  Dataset like;
+  like.shape = {3, 32, 32};
+  like.classes = 10;
+  for (const char* activation : {"relu", "gelu"}) {
+    INFO(activation);
+    const cli::Parser p = parser({"--recipe", "cifar10-fast", "--activation", activation});
+    tools::check_flags(p);
+    Network<float> net = tools::build_network(p, like, Layout::parallel);
+    std::vector<std::string> after;  // the layer after each whitening and batch norm
+    for (std::size_t i = 0; i + 1 < net.size(); ++i) {
+      const std::string kind = SpecReader(net[i].spec()).name();
+      if (kind == "patch_whitening" || kind == "batchnorm2d") after.push_back(net[i + 1].spec());
+      if (auto* block = dynamic_cast<ResidualBlock<float>*>(&net[i]))
+        CHECK(block->options().activation == Activation::relu);
+    }
+    CHECK(after == std::vector<std::string>(4, activation));
+  }
+}
+
 TEST_CASE("The cifar10-fast flags are checked before any data loads", "[fast][cli]") {
   const auto check = [](std::vector<std::string> args) { tools::check_flags(parser(std::move(args))); };
   CHECK_NOTHROW(check({"--recipe", "cifar10-fast"}));
@@ -519,6 +625,9 @@ TEST_CASE("The cifar10-fast flags are checked before any data loads", "[fast][cl
   CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--branch-norm", "layer"}),
                     Catch::Contains("--branch-norm must be none or batchnorm"));
   CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--conv-algorithm", "fft"}), Catch::Contains("--conv-algorithm"));
+  CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--activation", "tanh"}),
+                    Catch::Contains("--activation must be relu or gelu with --model fast, got 'tanh'"));
+  CHECK_THROWS_WITH(check({"--recipe", "cifar10", "--activation", "gelu"}), Catch::Contains("unknown activation 'gelu'"));
   CHECK_NOTHROW(check({"--recipe", "cifar10-fast", "--tta-translate"}));
   CHECK_THROWS_WITH(check({"--dataset", "folder", "--image-size", "1", "--tta-translate"}),
                     Catch::Contains("--tta-translate shifts images by a pixel, which 3x1x1 images cannot take"));

@@ -48,6 +48,26 @@ TEST_CASE("activation gradients") {
   check_layer(tanh, x);
   check_layer(sigmoid, x);
   check_layer(identity, x);
+  // GELU bends where |x| < 3: inputs there, and in its tails.
+  GELU<double> gelu;
+  check_layer(gelu, random_tensor(2, 3, 4, 5, 12, 4.0));
+}
+
+TEST_CASE("GELU is x Phi(x): PyTorch's values at fixed points, float close to double std::erf") {
+  Tensor4<float> x(1, 1, 1, 7);
+  const float points[] = {-5.f, -2.f, -0.75f, 0.f, 0.5f, 1.f, 3.f};
+  std::copy(std::begin(points), std::end(points), x.data());
+  GELU<float> gelu;
+  const auto& y = gelu.forward(x);
+  // torch.nn.functional.gelu(torch.tensor([...], dtype=torch.float64))
+  const double torch[] = {-1.4332578593e-06, -4.5500263896e-02, -1.6997051428e-01, 0.0,
+                          3.4573123064e-01, 8.4134474607e-01, 2.9959503059e+00};
+  for (int i = 0; i < 7; ++i) {
+    const double exact = 0.5 * points[i] * (1 + std::erf(points[i] / std::sqrt(2.0)));
+    CHECK(exact == Approx(torch[i]).epsilon(1e-9).margin(1e-15));
+    // 1 + erf cancels in float's tail, as in PyTorch: an absolute margin there.
+    CHECK(y.data()[i] == Approx(exact).epsilon(4e-7).margin(2e-7));
+  }
 }
 
 TEST_CASE("pooling gradients") {

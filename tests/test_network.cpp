@@ -89,6 +89,7 @@ TEST_CASE("every layer's spec reads back to the same spec") {
       "avgpool2d kernel=2 stride=2 padding=0",
       "global_avgpool",
       "flatten",
+      "gelu",
       "batchnorm2d channels=4 eps=0.001 momentum=0.2",
       "dropout p=0.1",
       "leaky_relu negative_slope=0.2",

@@ -14,6 +14,7 @@
 #include "nn/dense.hpp"
 #include "nn/dropout.hpp"
 #include "nn/flatten.hpp"
+#include "nn/gelu.hpp"
 #include "nn/layer.hpp"
 #include "nn/layer_factory.hpp"
 #include "nn/loss.hpp"

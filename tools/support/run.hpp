@@ -73,6 +73,7 @@ inline TrainOptions train_options(const cli::Parser& p, const Run& run) {
   o.gradient_scales = run.gradient_scales;
   o.flip_tta = p.flag("tta");
   o.translate_tta = p.flag("tta-translate");
+  o.lookahead_every = int(p.integer("lookahead"));
   return o;
 }
 

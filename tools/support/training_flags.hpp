@@ -28,7 +28,8 @@ inline void declare_training_flags(cli::Parser& p) {
       .integer_option("layers", "8", "residual layers N (per stage, or per group of --model fast)", 1, 4096)
       .integer_option("filters", "16", "filters F per layer", 1, 4096)
       .integer_option("kernel", "3", "kernel size k", 1, 63)
-      .option("activation", "relu", "relu | leaky_relu | tanh | sigmoid | identity")
+      .option("activation", "relu", "relu | leaky_relu | tanh | sigmoid | identity; for --model fast: relu | gelu "
+                                    "(after the whitening and each group's batch norm; the branches keep relu)")
       .integer_option("stages", "1", "stages: each after the first halves the image and doubles the width (strided conv, "
                              "batch norm) before its own N residual layers", 1, 16)
       .integer_option("pool", "4", "max-pool window before the classifier (0: global average pool)", 0, 4096)
@@ -52,6 +53,8 @@ inline void declare_training_flags(cli::Parser& p) {
                                         "SGD: their learning rate, their weight decay per step unchanged)")
       .number_option("ema", "0", "evaluate, test and save an exponential moving average of the weights with this "
                                  "decay per step, in [0, 1) (0: off)")
+      .integer_option("lookahead", "0", "every N steps of an epoch and after its last, pull the weights back towards a "
+                                        "slow average (airbench94's Lookahead, N=5; 0: off)", 0, 1 << 20)
       .toggle("tta", "evaluate on each image and its mirror image, averaging the logits")
       .toggle("tta-translate", "evaluate also on each image shifted by a pixel up-left and down-right (reflected at "
                                "the border; with --tta, and their mirrors), for half the score: 3x the evaluation time")
@@ -127,6 +130,10 @@ inline FastModelConfig fast_model_config(const cli::Parser& p, const Dataset& tr
     throw cli::UsageError("--branch-norm must be none or batchnorm, got '" + norm + "'");
   c.branch_batchnorm = norm == "batchnorm";
   c.algorithm = parsed(p, "conv-algorithm", [](const std::string& s) { return parse_conv_algorithm(s); });
+  const std::string activation = p.text("activation");
+  if (activation != "relu" && activation != "gelu")
+    throw cli::UsageError("--activation must be relu or gelu with --model fast, got '" + activation + "'");
+  c.gelu = activation == "gelu";
   c.seed = static_cast<std::uint64_t>(p.integer("seed"));
   return c;
 }
@@ -162,7 +169,7 @@ inline Shape expected_input(const cli::Parser& p) {
 inline void check_flags(const cli::Parser& p) {
   p.check();
   if (fast_model(p)) {
-    for (const char* other : {"stages", "pool", "kernel", "activation"})
+    for (const char* other : {"stages", "pool", "kernel"})
       if (p.chosen(other)) throw cli::UsageError(std::string("--") + other + " applies to --model classifier only");
   } else {
     for (const char* fast_only : {"bn-bias-lr", "branch-norm"})

@@ -4,14 +4,14 @@
 /// each group's second convolution a residual block of the library:
 ///
 ///   patch_whitening  C -> 2 C k k channels, k x k 'valid' (fitted, frozen)
-///   relu
+///   relu (or gelu)
 ///   per group g, widths w_g (default 64, 256, 256):
 ///     conv2d   -> w_g, 3x3 'same', no bias; its first min(in, w_g) filters
 ///              start as the identity of their input channel (airbench's
 ///              Dirac initialisation: an implicit skip connection)
 ///     maxpool2d 2
 ///     batchnorm2d
-///     relu
+///     relu (or gelu)
 ///     residual block: N branches of w_g -> w_g, 3x3, in the chosen layout;
 ///              each relu(conv(x)), or relu(BN(conv(x))) with branch_batchnorm
 ///   maxpool2d over what is left of the image (3x3 for 32x32 inputs)
@@ -40,6 +40,7 @@
 #include "../nn/conv2d.hpp"
 #include "../nn/dense.hpp"
 #include "../nn/flatten.hpp"
+#include "../nn/gelu.hpp"
 #include "../nn/layer_factory.hpp"
 #include "../nn/network.hpp"
 #include "../nn/patch_whitening.hpp"
@@ -60,6 +61,10 @@ struct FastModelConfig {
   Index layers = 1;
   /// Whether each branch normalises its convolution: relu(BN(conv(x))), without a conv bias.
   bool branch_batchnorm = false;
+  /// GELU (airbench94's) instead of ReLU after the whitening and after each
+  /// group's batch norm; the residual branches keep ReLU, as their
+  /// activation is differentiated through its output.
+  bool gelu = false;
   /// The algorithm of the branch convolutions (automatic: the library's choice).
   ConvAlgorithm algorithm = ConvAlgorithm::automatic;
   /// One group each: its convolution's output channels.
@@ -82,6 +87,7 @@ inline std::string describe(const FastModelConfig& c) {
   for (Index w : c.widths) widths += (widths.empty() ? "" : ",") + std::to_string(w);
   return "fast " + to_string(c.layout) + " layers=" + std::to_string(c.layers) + " widths=" + widths +
          " whitening=" + std::to_string(c.whitening_kernel) + (c.branch_batchnorm ? " branch-batchnorm" : "") +
+         (c.gelu ? " gelu" : "") +
          (c.algorithm != ConvAlgorithm::automatic ? std::string(" algorithm=") + to_string(c.algorithm) : "");
 }
 
@@ -101,8 +107,14 @@ Network<T> build_fast_model(const FastModelConfig& c) {
   Network<T> net;
   const Index k = c.whitening_kernel, whitened = 2 * c.input.c * k * k;
   reserve(double(whitened) * double(c.input.c * k * k + 1));
+  const auto activation = [&] {
+    if (c.gelu)
+      net.template emplace<GELU<T>>();
+    else
+      net.template emplace<ReLU<T>>();
+  };
   net.template emplace<PatchWhitening<T>>(c.input.c, k, c.whitening_eps, true);
-  net.template emplace<ReLU<T>>();
+  activation();
   ResidualOptions branches;
   branches.bias = !c.branch_batchnorm;  // a bias before batch norm is cancelled by it
   branches.batchnorm = c.branch_batchnorm;
@@ -118,7 +130,7 @@ Network<T> build_fast_model(const FastModelConfig& c) {
                       " image below 1x1");
     net.template emplace<MaxPool2d<T>>(2);
     net.template emplace<BatchNorm2d<T>>(w, 1e-5, c.batchnorm_momentum);
-    net.template emplace<ReLU<T>>();
+    activation();
     net.add(make_residual<T>(c.layout, c.layers, w, 3, branches));
     in = w;
   }

@@ -11,6 +11,7 @@
   X(class Dense<T>)                                                                        \
   X(class Dropout<T>)                                                                      \
   X(class Flatten<T>)                                                                      \
+  X(class GELU<T>)                                                                         \
   X(class MaxPool2d<T>)                                                                    \
   X(class AvgPool2d<T>)                                                                    \
   X(class GlobalAvgPool<T>)                                                                \

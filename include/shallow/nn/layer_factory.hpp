@@ -28,6 +28,7 @@
 #include "dense.hpp"
 #include "dropout.hpp"
 #include "flatten.hpp"
+#include "gelu.hpp"
 #include "layer.hpp"
 #include "network.hpp"
 #include "patch_whitening.hpp"
@@ -97,6 +98,7 @@ class LayerRegistry {
         {"avgpool2d", &AvgPool2d<T>::from_spec},
         {"global_avgpool", &GlobalAvgPool<T>::from_spec},
         {"flatten", &Flatten<T>::from_spec},
+        {"gelu", &GELU<T>::from_spec},
         {"batchnorm2d", &BatchNorm2d<T>::from_spec},
         {"patch_whitening", &PatchWhitening<T>::from_spec},
         {"dropout", &Dropout<T>::from_spec},

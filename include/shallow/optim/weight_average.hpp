@@ -12,6 +12,11 @@
 /// initial ones. The averages start as the model's values when the
 /// WeightAverage is made.
 ///
+/// update(d) takes a decay of the caller's instead (a schedule of its own);
+/// copy_to_model() sets the model's values to the averages (Lookahead's
+/// pull-back of the fast weights); reset() restarts the averages at the
+/// model's values.
+///
 /// swap() exchanges the averages and the model's values (a second swap()
 /// undoes it); AverageSwap does the pair around a scope. state() and
 /// load_state() give the averages and the update count as named vectors
@@ -64,11 +69,25 @@ class WeightAverage {
   }
 
   /// Moves every average towards the model's value (ConfigError while swapped in).
-  void update() {
+  void update() { update(next_decay()); }
+  /// The same with decay d in [0, 1] (1 keeps the averages), ConfigError otherwise.
+  void update(double d) {
     SHALLOW_CHECK(!swapped_, ConfigError, "WeightAverage::update: the averages are swapped in (swap back first)");
-    const T d = static_cast<T>(next_decay());
-    for (std::size_t i = 0; i < values_.size(); ++i) averages_[i] = d * averages_[i] + (T(1) - d) * values_[i];
+    SHALLOW_CHECK(d >= 0 && d <= 1, ConfigError, "WeightAverage::update: decay must be in [0, 1], got " + format_number(d));
+    for (std::size_t i = 0; i < values_.size(); ++i)
+      averages_[i] = T(d) * averages_[i] + (T(1) - T(d)) * values_[i];
     ++updates_;
+  }
+  /// Sets the model's values to the averages (ConfigError while swapped in).
+  void copy_to_model() {
+    SHALLOW_CHECK(!swapped_, ConfigError, "WeightAverage::copy_to_model: the averages are swapped in (swap back first)");
+    for (std::size_t i = 0; i < values_.size(); ++i) values_[i] = averages_[i];
+  }
+  /// Sets every average to the model's value, and the update count to 0 (ConfigError while swapped in).
+  void reset() {
+    SHALLOW_CHECK(!swapped_, ConfigError, "WeightAverage::reset: the averages are swapped in (swap back first)");
+    for (std::size_t i = 0; i < values_.size(); ++i) averages_[i] = values_[i];
+    updates_ = 0;
   }
 
   /// Exchanges the averages with the model's values.

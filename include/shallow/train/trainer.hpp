@@ -9,9 +9,10 @@
 /// training loss; a learning-rate schedule evaluated at every step; a
 /// gradient multiplier per parameter; evaluation that averages the logits of
 /// each image and of its mirror image (flip test-time augmentation) and of
-/// the image shifted by a pixel (translate test-time augmentation); and a
+/// the image shifted by a pixel (translate test-time augmentation); a
 /// WeightAverage of the weights, updated after every step and swapped in
-/// whenever the Trainer evaluates.
+/// whenever the Trainer evaluates; and Lookahead, which pulls the weights
+/// back towards a slow average every few steps.
 ///
 /// A loader is anything with start_epoch(e), batches() and next(Batch<T>&)
 /// -> bool; DataLoader is one.
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -82,6 +84,15 @@ struct TrainOptions {
   /// pixel up-left and by one down-right (shift_reflect): airbench94's
   /// test-time augmentation, at 3 times the cost.
   bool translate_tta = false;
+  /// Lookahead as airbench94 runs it (0: off): every lookahead_every steps
+  /// of an epoch, and after its last step, slow = d slow + (1 - d) fast with
+  /// d = lookahead_decay (t / T)^3 after step t of T, and the network's
+  /// parameters and buffers (fast) are set to slow. Slow starts as the
+  /// network at each epoch, which ends in sync, so a checkpoint taken
+  /// between epochs needs nothing more.
+  int lookahead_every = 0;
+  /// d at the end of training (airbench94: 0.95^5).
+  double lookahead_decay = 0.7737809375;
 };
 
 /// Mirrors every image of x left to right, in place.
@@ -125,6 +136,11 @@ class Trainer {
                       std::to_string(params_.size()) + " parameters");
     for (double g : options_.gradient_scales)
       SHALLOW_CHECK(std::isfinite(g), ConfigError, "Trainer: gradient scale " + format_number(g) + " is not finite");
+    SHALLOW_CHECK(options_.lookahead_every >= 0, ConfigError,
+                  "Trainer: lookahead_every must be >= 0, got " + std::to_string(options_.lookahead_every));
+    SHALLOW_CHECK(options_.lookahead_decay >= 0 && options_.lookahead_decay <= 1, ConfigError,
+                  "Trainer: lookahead_decay must be in [0, 1], got " + format_number(options_.lookahead_decay));
+    if (options_.lookahead_every > 0) slow_ = std::make_unique<WeightAverage<T>>(net_, 0.0);
   }
 
   /// Loss and accuracy on `loader`'s batches in inference mode, with the
@@ -179,6 +195,7 @@ class Trainer {
     double loss_sum = 0;
     Index correct = 0, seen = 0, b = 0;
     const std::int64_t first_step = std::int64_t(epoch - 1) * std::int64_t(batches);
+    if (slow_) slow_->reset();
     while (train.next(batch_)) {
       if (options_.schedule) opt_.set_lr(options_.schedule->lr_at(first_step + b, batches));
       for (auto& p : params_) p.grad.setZero();
@@ -192,6 +209,11 @@ class Trainer {
         if (options_.gradient_scales[i] != 1) params_[i].grad *= T(options_.gradient_scales[i]);
       if (options_.clip_grad_norm > 0) clip_grad_norm(params_, T(options_.clip_grad_norm));
       opt_.step();
+      if (slow_ && ((b + 1) % options_.lookahead_every == 0 || b + 1 == batches)) {
+        const double t = double(first_step + b + 1) / (double(options_.epochs) * double(batches));
+        slow_->update(options_.lookahead_decay * std::min(t * t * t, 1.0));
+        slow_->copy_to_model();
+      }
       if (average_) average_->update();
       loss_sum += double(loss) * double(batch_.size);
       correct += loss_.correct();
@@ -263,6 +285,7 @@ class Trainer {
   TrainOptions options_;
   std::vector<Parameter<T>> params_;
   WeightAverage<T>* average_;
+  std::unique_ptr<WeightAverage<T>> slow_;  // with lookahead
   SoftmaxCrossEntropy<T> loss_, eval_loss_;
   Batch<T> batch_;
   Tensor4<T> logits_, shifted_;
