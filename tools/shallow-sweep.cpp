@@ -44,6 +44,12 @@ cli::Parser run_flags(const cli::Parser& p, const sweep::Config& c) {
 // sweep loses at most an epoch of it.
 std::string progress_path(const std::string& out) { return out + ".run.ckpt"; }
 
+// The sweep-run id of a progress checkpoint's metadata ("" for none).
+std::string sweep_run_of(const RunMetadata& m) {
+  const auto it = m.settings.find("sweep-run");
+  return it == m.settings.end() ? "" : it->second;
+}
+
 // Trains configuration c, continuing from the checkpoint at `progress` when
 // that holds an earlier stop of the same run.
 sweep::Result train(const cli::Parser& q, const Data& data, const sweep::Config& c, const std::string& progress) {
@@ -60,8 +66,7 @@ sweep::Result train(const cli::Parser& q, const Data& data, const sweep::Config&
   if (std::filesystem::exists(progress)) {
     const Checkpoint ck = load_checkpoint(progress);
     const RunMetadata stored = RunMetadata::read(ck, progress);
-    const auto it = stored.settings.find("sweep-run");
-    if (it != stored.settings.end() && it->second == id) {
+    if (sweep_run_of(stored) == id) {
       first = restore_run(progress, ck, stored, run);
       std::printf("%s: resumed from %s after epoch %d\n", sweep::describe(c).c_str(), progress.c_str(), first - 1);
     }
@@ -185,6 +190,17 @@ int main_body(cli::Parser& p) {
     lock = std::make_unique<OutputLock>(out);
   }
   const auto done = sweep::read_csv(out).keys();
+  // A stop between a run's row and the removal of its checkpoint leaves the
+  // checkpoint of a finished run, which no later start would remove.
+  if (!list && std::filesystem::exists(progress_path(out))) {
+    const std::string path = progress_path(out);
+    const std::string run = sweep_run_of(RunMetadata::read(load_checkpoint(path), path));
+    for (const auto& k : done)
+      if (sweep::join(k, ',') == run) {
+        std::filesystem::remove(path);
+        break;
+      }
+  }
 
   std::vector<std::size_t> mine;
   std::size_t todo = 0;

@@ -93,6 +93,7 @@ for attempt in $(seq 20); do
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   [ -e killed.csv.run.ckpt ] || continue
+  cp killed.csv.run.ckpt stale.ckpt
   "$sweep" "${grid[@]}" --out killed.csv >out 2>&1 || fail "the resumed sweep failed: $(cat out)"
   if grep -qE "resumed from killed.csv.run.ckpt after epoch [12]" out; then resumed=1; break; fi
   grep -qE "[1-4] done in killed.csv" out || fail "the killed run did not resume: $(cat out)"
@@ -101,6 +102,11 @@ done
 [ ! -e killed.csv.run.ckpt ] || fail "the finished sweep left its progress checkpoint"
 diff <(untimed whole.csv) <(untimed killed.csv) || fail "the killed and resumed sweep differs from the whole run"
 [ "$(wc -l <killed.csv.epochs.jsonl)" -eq 8 ] || fail "the resumed sweep's epoch records are not the whole run's"
+# The checkpoint of a run that is now finished, as a kill after its row leaves it: the next start removes it.
+cp stale.ckpt killed.csv.run.ckpt
+"$sweep" "${grid[@]}" --out killed.csv >out 2>&1 || fail "a sweep beside a finished run's checkpoint failed: $(cat out)"
+grep -q "4 done in killed.csv, 0 to run" out || fail "a finished run's checkpoint changed the sweep: $(cat out)"
+[ ! -e killed.csv.run.ckpt ] || fail "the checkpoint of a finished run was left in place"
 
 # Two sweeps on one --out: the second is refused, and the first keeps every row.
 "$sweep" "${grid[@]}" --seeds 3 --out shared.csv >first.out 2>&1 &
