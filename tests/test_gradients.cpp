@@ -65,8 +65,9 @@ TEST_CASE("GELU is x Phi(x): PyTorch's values at fixed points, float close to do
   for (int i = 0; i < 7; ++i) {
     const double exact = 0.5 * points[i] * (1 + std::erf(points[i] / std::sqrt(2.0)));
     CHECK(exact == Approx(torch[i]).epsilon(1e-9).margin(1e-15));
-    // 1 + erf cancels in float's tail, as in PyTorch: an absolute margin there.
-    CHECK(y.data()[i] == Approx(exact).epsilon(4e-7).margin(2e-7));
+    // 1 + erf cancels in float's tail (PyTorch's float gives -1.49e-6 at -5;
+    // Eigen's float erf reaches -1 there on some targets): an absolute margin.
+    CHECK(y.data()[i] == Approx(exact).epsilon(4e-7).margin(2e-6));
   }
 }
 
