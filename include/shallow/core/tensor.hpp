@@ -56,8 +56,14 @@ struct Shape {
   /// Channels, height and width.
   Index c = 0, h = 0, w = 0;
   ///@}
-  /// Values per sample: c * h * w.
-  Index size() const { return c * h * w; }
+  /// Values per sample: c * h * w; ShapeError when that overflows an Index.
+  Index size() const {
+    Index ch = 0, chw = 0;
+    if (__builtin_mul_overflow(c, h, &ch) || __builtin_mul_overflow(ch, w, &chw))
+      throw ShapeError("a sample of " + std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) +
+                       " values is too large to count");
+    return chw;
+  }
   /// Equal in all three dimensions.
   bool operator==(const Shape& o) const { return c == o.c && h == o.h && w == o.w; }
   /// Not equal in some dimension.
