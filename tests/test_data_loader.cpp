@@ -156,6 +156,107 @@ TEST_CASE("DataLoader: crops are shifted windows with zero padding, flips mirror
   CHECK(variants.size() >= 8);
 }
 
+TEST_CASE("DataLoader: reflection padding mirrors the image at its border", "[loader]") {
+  // One 1 x 3 x 4 image with distinct pixels 1..12, many times.
+  Dataset d;
+  d.shape = {1, 3, 4};
+  d.classes = 1;
+  for (int copy = 0; copy < 64; ++copy) {
+    for (int v = 1; v <= 12; ++v) d.images.push_back(std::uint8_t(v));
+    d.labels.push_back(0);
+  }
+  LoaderOptions o;
+  o.batch_size = 64;
+  o.crop_padding = 2;
+  o.reflect_padding = true;
+  o.horizontal_flip = true;
+  DataLoader<float> loader(d, o);
+  Batch<float> b;
+  loader.start_epoch(2);
+  REQUIRE(loader.next(b));
+  const auto reflect = [](int v, int n) { return v < 0 ? -v : v >= n ? 2 * (n - 1) - v : v; };
+  std::set<std::vector<int>> variants;
+  for (Index k = 0; k < b.size; ++k) {
+    std::vector<int> img;
+    for (Index y = 0; y < 3; ++y)
+      for (Index x = 0; x < 4; ++x) img.push_back(int(b.x(k, 0, y, x) * 255.0f + 0.5f));
+    // The source, flipped or not, shifted by (dy, dx) in [-2, 2], with the
+    // pixels beyond the border mirrored (the border pixel itself once).
+    bool explained = false;
+    for (int flip = 0; flip < 2 && !explained; ++flip)
+      for (int dy = -2; dy <= 2 && !explained; ++dy)
+        for (int dx = -2; dx <= 2 && !explained; ++dx) {
+          bool all = true;
+          for (int y = 0; y < 3 && all; ++y)
+            for (int x = 0; x < 4 && all; ++x) {
+              const int sy = reflect(y + dy, 3), sx = reflect((flip ? 3 - x : x) + dx, 4);
+              all = img[std::size_t(y * 4 + x)] == 1 + sy * 4 + sx;
+            }
+          explained = all;
+        }
+    CHECK(explained);
+    CHECK(std::find(img.begin(), img.end(), 0) == img.end());  // no zero padding
+    variants.insert(img);
+  }
+  CHECK(variants.size() >= 12);  // of 50 possible
+
+  o.crop_padding = 3;  // as large as the image's height: nothing to reflect
+  CHECK_THROWS_AS(DataLoader<float>(d, o), ConfigError);
+}
+
+TEST_CASE("DataLoader: alternating flips show each image mirrored in every other epoch", "[loader]") {
+  // Image i is the row (i, 200): flipped, it reads (200, i).
+  Dataset d;
+  d.shape = {1, 1, 2};
+  d.classes = 1;
+  const Index n = 100;
+  for (Index i = 0; i < n; ++i) {
+    d.images.push_back(std::uint8_t(i));
+    d.images.push_back(200);
+    d.labels.push_back(0);
+  }
+  const auto flips = [&](LoaderOptions o, int epoch) {
+    DataLoader<float> loader(d, o);
+    Batch<float> b;
+    std::vector<int> flipped(std::size_t(n), -1);
+    loader.start_epoch(epoch);
+    while (loader.next(b))
+      for (Index k = 0; k < b.size; ++k) {
+        const int left = int(b.x(k, 0, 0, 0) * 255.0f + 0.5f), right = int(b.x(k, 0, 0, 1) * 255.0f + 0.5f);
+        const bool f = left == 200;
+        flipped[std::size_t(f ? right : left)] = f;
+      }
+    return flipped;
+  };
+  LoaderOptions o;
+  o.batch_size = 16;
+  o.shuffle = true;
+  o.horizontal_flip = true;
+  o.alternate_flips = true;
+  const auto e0 = flips(o, 0), e1 = flips(o, 1), e2 = flips(o, 2), e5 = flips(o, 5);
+  const auto count = [](const std::vector<int>& f) { return std::count(f.begin(), f.end(), 1); };
+  CHECK(count(e0) > 25);  // a fair coin per image: 50 +- 5
+  CHECK(count(e0) < 75);
+  CHECK(std::find(e0.begin(), e0.end(), -1) == e0.end());  // every image seen once
+  for (Index i = 0; i < n; ++i) {
+    const std::size_t u = std::size_t(i);
+    CHECK(e1[u] == 1 - e0[u]);
+    CHECK(e2[u] == e0[u]);
+    CHECK(e5[u] == e1[u]);
+  }
+  o.prefetch = true;
+  CHECK(flips(o, 1) == e1);
+  o.prefetch = false;
+  o.seed = 2;  // another coin per image
+  CHECK(flips(o, 0) != e0);
+  o.alternate_flips = false;  // random flips: some image keeps its side from one epoch to the next
+  const auto r0 = flips(o, 0), r1 = flips(o, 1);
+  Index kept = 0;
+  for (Index i = 0; i < n; ++i) kept += r0[std::size_t(i)] == r1[std::size_t(i)];
+  CHECK(kept > 25);
+  CHECK(kept < 75);
+}
+
 TEST_CASE("DataLoader: background prefetch gives bitwise the same batches", "[loader]") {
   const Dataset d = numbered(300, 6, 6);
   LoaderOptions o;

@@ -610,6 +610,54 @@ TEST_CASE("The fast model with --activation gelu has GELU after the whitening an
   }
 }
 
+TEST_CASE("airbench94's batch norm and augmentation flags reach the network and the loader", "[fast][cli]") {
+  Dataset like;
+  like.shape = {3, 32, 32};
+  like.classes = 10;
+  const cli::Parser p = parser({"--recipe", "cifar10-fast", "--bn-momentum", "0.4", "--bn-eps", "1e-12", "--bn-scale",
+                                "0", "--crop-fill", "reflect", "--flips", "alternate"});
+  tools::check_flags(p);
+  Network<float> net = tools::build_network(p, like, Layout::parallel);
+  int groups = 0, blocks = 0;
+  for (std::size_t i = 0; i < net.size(); ++i) {
+    if (auto* bn = dynamic_cast<BatchNorm2d<float>*>(&net[i])) {
+      ++groups;
+      CHECK_FALSE(bn->has_scale());
+      CHECK(bn->eps() == 1e-12);
+      CHECK(ends_with(bn->spec(), " eps=1e-12 momentum=0.4 scale=0"));
+    }
+    if (auto* block = dynamic_cast<ResidualBlock<float>*>(&net[i])) {
+      ++blocks;
+      CHECK(block->options().batchnorm_momentum == 0.4);
+      bool scaled = false;  // the branches' batch norms keep their scale
+      for (const auto& param : block->parameters()) scaled |= ends_with(param.name, ".bn.weight");
+      CHECK(scaled);
+    }
+  }
+  CHECK(groups == 3);
+  CHECK(blocks == 3);
+  tools::Data data;
+  data.train = colour_halves(8, 1);
+  data.norm = Normalize::fit(data.train);
+  const LoaderOptions o = tools::loader_options(p, data, true);
+  CHECK(o.reflect_padding);
+  CHECK(o.alternate_flips);
+  CHECK(o.crop_padding == 2);
+  const LoaderOptions plain = tools::loader_options(parser({"--recipe", "cifar10-fast"}), data, true);
+  CHECK_FALSE(plain.reflect_padding);
+  CHECK_FALSE(plain.alternate_flips);
+  CHECK_FALSE(tools::loader_options(p, data, false).alternate_flips);  // evaluation is never augmented
+
+  const auto check = [](std::vector<std::string> args) { tools::check_flags(parser(std::move(args))); };
+  CHECK_THROWS_WITH(check({"--recipe", "cifar10", "--bn-eps", "1e-3"}), Catch::Contains("--model fast only"));
+  CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--bn-momentum", "2"}), Catch::Contains("momentum"));
+  CHECK_THROWS_AS(check({"--recipe", "cifar10-fast", "--bn-scale", "2"}), cli::UsageError);
+  CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--crop-fill", "mirror"}),
+                    Catch::Contains("--crop-fill must be zero or reflect, got 'mirror'"));
+  CHECK_THROWS_WITH(check({"--recipe", "cifar10-fast", "--flips", "often"}),
+                    Catch::Contains("--flips must be random or alternate, got 'often'"));
+}
+
 TEST_CASE("The cifar10-fast flags are checked before any data loads", "[fast][cli]") {
   const auto check = [](std::vector<std::string> args) { tools::check_flags(parser(std::move(args))); };
   CHECK_NOTHROW(check({"--recipe", "cifar10-fast"}));

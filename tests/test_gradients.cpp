@@ -1,4 +1,6 @@
 // Every layer's backward pass against central finite differences, in double.
+#include <algorithm>
+
 #include "gradcheck.hpp"
 
 using namespace shallow;
@@ -99,6 +101,22 @@ TEST_CASE("BatchNorm2d gradients in training and evaluation") {
   for (auto& p : bn.parameters()) p.value.setRandom();  // not the trivial gamma=1, beta=0
   const auto x = random_tensor(4, 3, 3, 2, 29, 2.0);
   check_layer(bn, x);
+  bn.eval();
+  check_layer(bn, x);
+}
+
+TEST_CASE("BatchNorm2d without a trained scale: gradients, and only the bias a parameter") {
+  BatchNorm2d<double> bn(3, 1e-12, 0.4, false);
+  REQUIRE(bn.parameters().size() == 1);
+  CHECK(bn.parameters()[0].name == "bias");
+  bn.parameters()[0].value.setRandom();
+  const auto x = random_tensor(4, 3, 3, 2, 37, 2.0);
+  check_layer(bn, x);
+  // The same as a batch norm with a trained scale of 1 and the same bias.
+  BatchNorm2d<double> scaled(3, 1e-12, 0.4);
+  scaled.parameters()[1].value = bn.beta();
+  const Tensor4<double> y = bn.forward(x), expected = scaled.forward(x);
+  CHECK(std::equal(y.data(), y.data() + y.size(), expected.data()));
   bn.eval();
   check_layer(bn, x);
 }

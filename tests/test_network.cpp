@@ -91,6 +91,7 @@ TEST_CASE("every layer's spec reads back to the same spec") {
       "flatten",
       "gelu",
       "batchnorm2d channels=4 eps=0.001 momentum=0.2",
+      "batchnorm2d channels=4 eps=1e-12 momentum=0.4 scale=0",
       "dropout p=0.1",
       "leaky_relu negative_slope=0.2",
       "relu",

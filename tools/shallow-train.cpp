@@ -35,7 +35,8 @@ const char* const resume_settings[] = {"dataset",  "batch",   "optimizer",   "lr
                                        "schedule", "clip",    "augment",     "holdout",   "train-limit",
                                        "val-limit", "seed",   "image-size",  "channels",  "nesterov",
                                        "lr-per-step", "label-smoothing", "bn-bias-lr", "ema", "tta",
-                                       "tta-translate", "crop-padding", "model", "lookahead"};
+                                       "tta-translate", "crop-padding", "model", "lookahead",
+                                       "crop-fill", "flips"};
 
 std::map<std::string, std::string> settings_of(const cli::Parser& p) {
   std::map<std::string, std::string> s;

@@ -50,7 +50,8 @@ Network<float> classifier(Shape input, Layout layout, Index layers, Index filter
 // padding (extra row/column bottom/right), stride-2 convolutions both
 // padded explicitly and 'same', padded max and average pooling, dense
 // without bias, stand-alone activations, dropout, images again after a
-// dense layer, and residual branches with batch norm (both layouts).
+// dense layer, batch norm without a trained scale, and residual branches
+// with batch norm (both layouts).
 Network<float> hand_built() {
   ResidualOptions sigmoid_branches, linear_branches, normed_branches;
   sigmoid_branches.activation = Activation::sigmoid;
@@ -63,6 +64,7 @@ Network<float> hand_built() {
   net.emplace<BatchNorm2d<float>>(8);
   net.emplace<LeakyReLU<float>>(0.2);
   net.emplace<Conv2d<float>>(8, 12, 3, 2, 1, false);  // 16x16
+  net.emplace<BatchNorm2d<float>>(12, 1e-12, 0.4, false);  // no trained scale
   net.emplace<Sigmoid<float>>();
   net.add(make_residual<float>(Layout::sequential, 2, 12, 2, sigmoid_branches));
   net.add(make_residual<float>(Layout::sequential, 2, 12, 3, normed_branches));

@@ -51,6 +51,11 @@ inline void declare_training_flags(cli::Parser& p) {
       .number_option("label-smoothing", "0", "label smoothing of the training loss, in [0, 1)")
       .number_option("bn-bias-lr", "1", "for --model fast: multiply the batch norm biases' gradients by this (with "
                                         "SGD: their learning rate, their weight decay per step unchanged)")
+      .number_option("bn-momentum", "0.1", "for --model fast: the batch norms' running-statistics momentum, in [0, 1] "
+                                           "(PyTorch's convention: airbench94's 0.6 is 0.4 here)")
+      .number_option("bn-eps", "1e-5", "for --model fast: added to the variance of the groups' batch norms")
+      .integer_option("bn-scale", "1", "for --model fast: 1: the groups' batch norms train a scale; 0: they do not "
+                                       "(airbench94's)", 0, 1)
       .number_option("ema", "0", "evaluate, test and save an exponential moving average of the weights with this "
                                  "decay per step, in [0, 1) (0: off)")
       .integer_option("lookahead", "0", "every N steps of an epoch and after its last, pull the weights back towards a "
@@ -64,6 +69,10 @@ inline void declare_training_flags(cli::Parser& p) {
                          "(no flip for mnist)")
       .integer_option("crop-padding", "-1", "with --augment: the random crop's padding (-1: as --augment says; 0: "
                                             "flips only)", -1, 64)
+      .option("crop-fill", "zero", "with --augment: what fills the crop's padding: zero | reflect (the image mirrored "
+                                   "at its border)")
+      .option("flips", "random", "with --augment: random (each image at random each epoch) | alternate (each image "
+                                 "in every other epoch, airbench94's)")
       .integer_option("holdout", "0", "validate on the last N training images (kept out of training); the test set is "
                               "then evaluated once, at the end")
       .integer_option("train-limit", "0", "use only the first N training images (0: all)")
@@ -134,6 +143,9 @@ inline FastModelConfig fast_model_config(const cli::Parser& p, const Dataset& tr
   if (activation != "relu" && activation != "gelu")
     throw cli::UsageError("--activation must be relu or gelu with --model fast, got '" + activation + "'");
   c.gelu = activation == "gelu";
+  c.batchnorm_momentum = p.number("bn-momentum");
+  c.batchnorm_eps = p.number("bn-eps");
+  c.batchnorm_scale = p.integer("bn-scale") == 1;
   c.seed = static_cast<std::uint64_t>(p.integer("seed"));
   return c;
 }
@@ -172,12 +184,16 @@ inline void check_flags(const cli::Parser& p) {
     for (const char* other : {"stages", "pool", "kernel"})
       if (p.chosen(other)) throw cli::UsageError(std::string("--") + other + " applies to --model classifier only");
   } else {
-    for (const char* fast_only : {"bn-bias-lr", "branch-norm"})
+    for (const char* fast_only : {"bn-bias-lr", "branch-norm", "bn-momentum", "bn-eps", "bn-scale"})
       if (p.chosen(fast_only)) throw cli::UsageError(std::string("--") + fast_only + " applies to --model fast only");
   }
   if (p.number("label-smoothing") >= 1)
     throw cli::UsageError("--label-smoothing must be below 1, got " + p.text("label-smoothing"));
   if (p.number("ema") >= 1) throw cli::UsageError("--ema must be below 1, got " + p.text("ema"));
+  if (p.text("crop-fill") != "zero" && p.text("crop-fill") != "reflect")
+    throw cli::UsageError("--crop-fill must be zero or reflect, got '" + p.text("crop-fill") + "'");
+  if (p.text("flips") != "random" && p.text("flips") != "alternate")
+    throw cli::UsageError("--flips must be random or alternate, got '" + p.text("flips") + "'");
   if (p.flag("nesterov") && (p.text("optimizer") != "sgd" || p.number("momentum") == 0))
     throw cli::UsageError("--nesterov needs --optimizer sgd and --momentum above 0");
   Dataset like;
@@ -245,7 +261,9 @@ inline LoaderOptions loader_options(const cli::Parser& p, const Data& data, bool
   if (training && p.flag("augment")) {
     const Index padding = p.integer("crop-padding");
     o.crop_padding = padding >= 0 ? padding : data.train.shape.h >= 32 ? 4 : 2;
+    o.reflect_padding = p.text("crop-fill") == "reflect";
     o.horizontal_flip = p.text("dataset") != "mnist";  // a mirrored digit is another glyph
+    o.alternate_flips = p.text("flips") == "alternate";
   }
   return o;
 }

@@ -1,8 +1,9 @@
 /// \file
 /// Batches from a Dataset: a seeded shuffle per epoch, pixels scaled to
 /// [0, 1] and normalised per channel, optional augmentation (random crop
-/// after zero-padding, horizontal flip, in torchvision's order), and optional
-/// preparation of the next batch on a background thread.
+/// after zero- or reflection-padding, horizontal flip at random or in
+/// alternate epochs, in torchvision's order), and optional preparation of the
+/// next batch on a background thread.
 ///
 /// Everything random is a function of (seed, epoch, batch index) alone, so a
 /// resumed run sees the same batches as an uninterrupted one, and prefetching
@@ -36,10 +37,19 @@ struct LoaderOptions {
   std::uint64_t seed = 1;
   /// Per-channel normalisation after scaling to [0, 1].
   Normalize normalize;            // default: pixels scaled to [0, 1] only
-  /// Zero padding for the random crop; >= 0, 0 turns the crop off.
+  /// Padding for the random crop; >= 0, 0 turns the crop off.
   Index crop_padding = 0;         // random crop of the image padded by this (0: off)
+  /// Pad the crop by reflecting the image at its border (numpy's 'reflect',
+  /// as airbench94) instead of with zero pixels; needs crop_padding smaller
+  /// than the image's height and width.
+  bool reflect_padding = false;
   /// Flip a random half of the images horizontally.
   bool horizontal_flip = false;   // flip half of the images
+  /// With horizontal_flip: flip each image in every other epoch instead of
+  /// at random each epoch (airbench94's alternating flip): which parity of
+  /// epochs is random per image, so any two consecutive epochs show every
+  /// image both ways.
+  bool alternate_flips = false;
   /// Skip a final batch smaller than batch_size.
   bool drop_last = false;         // skip a final partial batch
   /// Prepare the next batch on a background thread (same batches, other timing).
@@ -61,11 +71,15 @@ struct Batch {
 template <class T = float>
 class DataLoader {
  public:
-  /// Batches of data, which must outlive the loader; ConfigError for a non-positive batch size, a negative crop padding or a normalisation with the wrong channel count.
+  /// Batches of data, which must outlive the loader; ConfigError for a non-positive batch size, a negative crop padding (or a reflection padding as large as the image) or a normalisation with the wrong channel count.
   DataLoader(const Dataset& data, LoaderOptions options) : data_(data), o_(std::move(options)) {
     SHALLOW_CHECK(o_.batch_size > 0, ConfigError,
                   "DataLoader: batch size must be positive, got " + std::to_string(o_.batch_size));
     SHALLOW_CHECK(o_.crop_padding >= 0, ConfigError, "DataLoader: crop padding must be >= 0");
+    SHALLOW_CHECK(!o_.reflect_padding || (o_.crop_padding < data_.shape.h && o_.crop_padding < data_.shape.w),
+                  ConfigError,
+                  "DataLoader: reflection padding " + std::to_string(o_.crop_padding) + " needs images larger than it, got " +
+                      to_string(data_.shape));
     o_.normalize.check_channels(data_.shape.c);
     order_.resize(std::size_t(data_.size()));
     std::iota(order_.begin(), order_.end(), Index(0));
@@ -143,24 +157,38 @@ class DataLoader {
       // The crop window's offset in the padded image, minus the padding.
       const Index oy = pad ? Index(rng.below(std::uint64_t(2 * pad + 1))) - pad : 0;
       const Index ox = pad ? Index(rng.below(std::uint64_t(2 * pad + 1))) - pad : 0;
-      const bool flip = o_.horizontal_flip && (rng.next() >> 63);
+      const bool flip = o_.horizontal_flip && (o_.alternate_flips ? flipped_in_even_epochs(i) == (epoch_ % 2 == 0)
+                                                                   : (rng.next() >> 63) != 0);
       const std::uint8_t* src = data_.image(i);
       T* dst = b.x.data() + k * s.size();
       for (Index c = 0; c < s.c; ++c) {
         const double scale = o_.normalize.scale(c);
         const T shift = T(o_.normalize.shift(c));
         for (Index y = 0; y < s.h; ++y) {
-          const Index sy = y + oy;
+          const Index sy = padded(y + oy, s.h);
           T* row = dst + c * plane + y * s.w;
           for (Index x = 0; x < s.w; ++x) {
-            const Index sx = (flip ? s.w - 1 - x : x) + ox;
-            // Padding is pixel value 0, normalised like any pixel.
+            const Index sx = padded((flip ? s.w - 1 - x : x) + ox, s.w);
+            // Zero padding is pixel value 0, normalised like any pixel.
             const int v = (sy >= 0 && sy < s.h && sx >= 0 && sx < s.w) ? src[c * plane + sy * s.w + sx] : 0;
             row[x] = T(v * scale) + shift;
           }
         }
       }
     }
+  }
+
+  // Coordinate v of an image n pixels long, reflected at the border with
+  // reflect_padding; else v itself, outside [0, n) in the zero padding.
+  Index padded(Index v, Index n) const {
+    if (!o_.reflect_padding) return v;
+    return v < 0 ? -v : v >= n ? 2 * (n - 1) - v : v;
+  }
+
+  // With alternate_flips: whether dataset image i is flipped in even epochs
+  // (and so not in odd ones), a fixed coin per image and seed.
+  bool flipped_in_even_epochs(Index i) const {
+    return (mix_seed(mix_seed(o_.seed, 0x666c6970 /* "flip" */), std::uint64_t(i)) >> 63) != 0;
   }
 
   void request(Index index) {

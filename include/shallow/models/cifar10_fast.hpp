@@ -10,7 +10,7 @@
 ///              start as the identity of their input channel (airbench's
 ///              Dirac initialisation: an implicit skip connection)
 ///     maxpool2d 2
-///     batchnorm2d
+///     batchnorm2d (its scale trained or fixed at 1: batchnorm_scale)
 ///     relu (or gelu)
 ///     residual block: N branches of w_g -> w_g, 3x3, in the chosen layout;
 ///              each relu(conv(x)), or relu(BN(conv(x))) with branch_batchnorm
@@ -75,6 +75,11 @@ struct FastModelConfig {
   double whitening_eps = 5e-4;
   /// Of every BatchNorm2d's running statistics.
   double batchnorm_momentum = 0.1;
+  /// Added to the variance in each group's BatchNorm2d.
+  double batchnorm_eps = 1e-5;
+  /// Whether each group's BatchNorm2d trains a scale (airbench94's do not);
+  /// the branches' batch norms always do.
+  bool batchnorm_scale = true;
   /// Of the dense layer's initial weights.
   double classifier_scale = 1.0 / 9;
   /// Of the initial weights.
@@ -87,7 +92,7 @@ inline std::string describe(const FastModelConfig& c) {
   for (Index w : c.widths) widths += (widths.empty() ? "" : ",") + std::to_string(w);
   return "fast " + to_string(c.layout) + " layers=" + std::to_string(c.layers) + " widths=" + widths +
          " whitening=" + std::to_string(c.whitening_kernel) + (c.branch_batchnorm ? " branch-batchnorm" : "") +
-         (c.gelu ? " gelu" : "") +
+         (c.gelu ? " gelu" : "") + (c.batchnorm_scale ? "" : " bn-no-scale") +
          (c.algorithm != ConvAlgorithm::automatic ? std::string(" algorithm=") + to_string(c.algorithm) : "");
 }
 
@@ -129,7 +134,7 @@ Network<T> build_fast_model(const FastModelConfig& c) {
                   "fast model: " + std::to_string(c.widths.size()) + " groups pool a " + to_string(c.input) +
                       " image below 1x1");
     net.template emplace<MaxPool2d<T>>(2);
-    net.template emplace<BatchNorm2d<T>>(w, 1e-5, c.batchnorm_momentum);
+    net.template emplace<BatchNorm2d<T>>(w, c.batchnorm_eps, c.batchnorm_momentum, c.batchnorm_scale);
     activation();
     net.add(make_residual<T>(c.layout, c.layers, w, 3, branches));
     in = w;

@@ -2,7 +2,9 @@
 /// Batch normalisation over N, H, W for each channel (PyTorch's BatchNorm2d).
 /// Training: normalise with the batch mean and biased variance, and move the
 /// running statistics by `momentum` (running_var takes the unbiased variance).
-/// Evaluation: normalise with the running statistics.
+/// Evaluation: normalise with the running statistics. Without a trained
+/// scale (scale = false, airbench94's batch norm) gamma stays 1 and only beta
+/// is a parameter.
 /// forward caches x_hat and 1/sqrt(var + eps) per channel; backward needs them.
 #pragma once
 
@@ -21,8 +23,8 @@ template <class T = float>
 class BatchNorm2d : public Layer<T> {
  public:
   /// channels > 0, a finite eps > 0 and 0 <= momentum <= 1, else ConfigError; gamma 1, beta 0, running mean 0 and variance 1.
-  explicit BatchNorm2d(Index channels, double eps = 1e-5, double momentum = 0.1)
-      : c_(channels), eps_(eps), momentum_(momentum) {
+  explicit BatchNorm2d(Index channels, double eps = 1e-5, double momentum = 0.1, bool scale = true)
+      : c_(channels), eps_(eps), momentum_(momentum), scale_(scale) {
     SHALLOW_CHECK(c_ > 0, ConfigError, "BatchNorm2d: channels must be positive, got " + std::to_string(c_));
     SHALLOW_CHECK(eps_ > 0 && momentum_ >= 0 && momentum_ <= 1 && std::isfinite(eps_), ConfigError,
                   "BatchNorm2d: need a finite eps > 0 and 0 <= momentum <= 1, got eps=" + format_number(eps_) +
@@ -35,16 +37,20 @@ class BatchNorm2d : public Layer<T> {
     running_var_.setOnes(c_);
   }
 
-  /// "batchnorm2d channels=C eps=E momentum=M".
+  /// "batchnorm2d channels=C eps=E momentum=M [scale=0]" (scale=0: no trained scale).
   static std::unique_ptr<Layer<T>> from_spec(const SpecReader& s) {
     const long long channels = s.integer("channels");
     s.reserve_parameters(4.0 * double(channels));  // and the running statistics
-    auto bn = std::make_unique<BatchNorm2d<T>>(channels, s.number("eps"), s.number("momentum"));
+    auto bn = std::make_unique<BatchNorm2d<T>>(channels, s.number("eps"), s.number("momentum"),
+                                               !s.has("scale") || s.flag("scale"));
     s.finish();
     return bn;
   }
   std::string spec() const override {
-    return SpecWriter("batchnorm2d")("channels", c_)("eps", eps_)("momentum", momentum_).str();
+    SpecWriter w("batchnorm2d");
+    w("channels", c_)("eps", eps_)("momentum", momentum_);
+    if (!scale_) w("scale", false);  // older specs, all with a scale, read the same
+    return w.str();
   }
 
   /// Normalises x (channels() channels) with the batch statistics when training, else the running ones; training needs more than one value per channel (ShapeError).
@@ -98,7 +104,7 @@ class BatchNorm2d : public Layer<T> {
         sum_dy += g.sum();
         sum_dy_xhat += (g * plane_of(xhat_, b, c, area)).sum();
       }
-      gamma_grad_[c] += sum_dy_xhat;
+      if (scale_) gamma_grad_[c] += sum_dy_xhat;
       beta_grad_[c] += sum_dy;
       const T k = gamma_[c] * inv_std_[c];
       for (Index b = 0; b < n; ++b) {
@@ -113,8 +119,10 @@ class BatchNorm2d : public Layer<T> {
   }
 
   std::vector<Parameter<T>> parameters() override {
-    return {{"weight", VectorMap<T>(gamma_.data(), c_), VectorMap<T>(gamma_grad_.data(), c_), {c_}},
-            {"bias", VectorMap<T>(beta_.data(), c_), VectorMap<T>(beta_grad_.data(), c_), {c_}}};
+    std::vector<Parameter<T>> ps;
+    if (scale_) ps.push_back({"weight", VectorMap<T>(gamma_.data(), c_), VectorMap<T>(gamma_grad_.data(), c_), {c_}});
+    ps.push_back({"bias", VectorMap<T>(beta_.data(), c_), VectorMap<T>(beta_grad_.data(), c_), {c_}});
+    return ps;
   }
   std::vector<Buffer<T>> buffers() override {
     return {{"running_mean", VectorMap<T>(running_mean_.data(), c_)},
@@ -130,7 +138,9 @@ class BatchNorm2d : public Layer<T> {
   Index channels() const { return c_; }
   /// Added to the variance before its square root.
   double eps() const { return eps_; }
-  /// Per-channel scale (the parameter "weight").
+  /// Whether gamma is a trained parameter (else it stays 1).
+  bool has_scale() const { return scale_; }
+  /// Per-channel scale (the parameter "weight", with a trained scale).
   const VectorX<T>& gamma() const { return gamma_; }
   /// Per-channel shift (the parameter "bias").
   const VectorX<T>& beta() const { return beta_; }
@@ -151,6 +161,7 @@ class BatchNorm2d : public Layer<T> {
 
   Index c_;
   double eps_, momentum_;
+  bool scale_;
   VectorX<T> gamma_, beta_, gamma_grad_, beta_grad_, running_mean_, running_var_, mean_, inv_std_;
   Tensor4<T> xhat_, y_, dx_;
 };

@@ -184,8 +184,11 @@ class Exporter {
     } else if (kind == "batchnorm2d") {
       const Index c = s.integer("channels");
       image();
-      x_ = batchnorm(x_, weight("weight", {c}), weight("bias", {c}), buffer("running_mean", c),
-                     buffer("running_var", c), s.number("eps"), "batchnorm");
+      const bool scale = !s.has("scale") || s.flag("scale");  // else gamma is 1
+      const std::string gamma =
+          scale ? weight("weight", {c}) : constant("weight", {i64(c)}, std::vector<float>(std::size_t(c), 1.0f));
+      x_ = batchnorm(x_, gamma, weight("bias", {c}), buffer("running_mean", c), buffer("running_var", c),
+                     s.number("eps"), "batchnorm");
     } else if (kind == "maxpool2d" || kind == "avgpool2d") {
       const Index k = s.integer("kernel"), stride = s.integer("stride"), p = s.integer("padding");
       image();
