@@ -112,8 +112,8 @@ TEST_CASE("DataLoader: per-channel normalisation", "[loader]") {
   CHECK_THROWS_AS(DataLoader<float>(d, o), ShapeError);
 }
 
-TEST_CASE("DataLoader: crops are shifted windows with zero padding, flips mirror rows", "[loader]") {
-  // One 1 x 3 x 4 image with distinct pixels 1..12, many times.
+// 64 copies of one 1 x 3 x 4 image with distinct pixels 1..12.
+Dataset twelve_pixels() {
   Dataset d;
   d.shape = {1, 3, 4};
   d.classes = 1;
@@ -121,35 +121,53 @@ TEST_CASE("DataLoader: crops are shifted windows with zero padding, flips mirror
     for (int v = 1; v <= 12; ++v) d.images.push_back(std::uint8_t(v));
     d.labels.push_back(0);
   }
+  return d;
+}
+
+// The pixel values (0..255) of each image of the first batch of `epoch`.
+std::vector<std::vector<int>> first_batch_pixels(const Dataset& d, const LoaderOptions& o, int epoch) {
+  DataLoader<float> loader(d, o);
+  Batch<float> b;
+  loader.start_epoch(epoch);
+  REQUIRE(loader.next(b));
+  std::vector<std::vector<int>> images;
+  for (Index k = 0; k < b.size; ++k) {
+    std::vector<int> img;
+    for (Index y = 0; y < d.shape.h; ++y)
+      for (Index x = 0; x < d.shape.w; ++x) img.push_back(int(b.x(k, 0, y, x) * 255.0f + 0.5f));
+    images.push_back(img);
+  }
+  return images;
+}
+
+// Whether a 3 x 4 image is the twelve_pixels source, flipped or not, shifted
+// by (dy, dx) in [-r, r]: source(sy, sx) is what it shows at source
+// coordinates (sy, sx), inside the image or in its padding.
+template <class Source>
+bool shifted_source(const std::vector<int>& img, int r, Source source) {
+  for (int flip = 0; flip < 2; ++flip)
+    for (int dy = -r; dy <= r; ++dy)
+      for (int dx = -r; dx <= r; ++dx) {
+        bool all = true;
+        for (int y = 0; y < 3 && all; ++y)
+          for (int x = 0; x < 4 && all; ++x)
+            all = img[std::size_t(y * 4 + x)] == source(y + dy, (flip ? 3 - x : x) + dx);
+        if (all) return true;
+      }
+  return false;
+}
+
+TEST_CASE("DataLoader: crops are shifted windows with zero padding, flips mirror rows", "[loader]") {
+  const Dataset d = twelve_pixels();
   LoaderOptions o;
   o.batch_size = 64;
   o.crop_padding = 1;
   o.horizontal_flip = true;
-  DataLoader<float> loader(d, o);
-  Batch<float> b;
-  loader.start_epoch(3);
-  REQUIRE(loader.next(b));
   std::set<std::vector<int>> variants;
-  for (Index k = 0; k < b.size; ++k) {
-    std::vector<int> img;
-    for (Index y = 0; y < 3; ++y)
-      for (Index x = 0; x < 4; ++x) img.push_back(int(b.x(k, 0, y, x) * 255.0f + 0.5f));
-    // It must be the source, flipped or not, shifted by (dy, dx) in [-1, 1]
-    // with zeros where the window leaves the image.
-    bool explained = false;
-    for (int flip = 0; flip < 2 && !explained; ++flip)
-      for (int dy = -1; dy <= 1 && !explained; ++dy)
-        for (int dx = -1; dx <= 1 && !explained; ++dx) {
-          bool all = true;
-          for (int y = 0; y < 3 && all; ++y)
-            for (int x = 0; x < 4 && all; ++x) {
-              const int sy = y + dy, sx = (flip ? 3 - x : x) + dx;
-              const int expected = (sy >= 0 && sy < 3 && sx >= 0 && sx < 4) ? 1 + sy * 4 + sx : 0;
-              all = img[std::size_t(y * 4 + x)] == expected;
-            }
-          explained = all;
-        }
-    CHECK(explained);
+  for (const auto& img : first_batch_pixels(d, o, 3)) {
+    CHECK(shifted_source(img, 1, [](int sy, int sx) {
+      return sy >= 0 && sy < 3 && sx >= 0 && sx < 4 ? 1 + sy * 4 + sx : 0;  // zeros outside
+    }));
     variants.insert(img);
   }
   // 18 possible variants; 64 draws that found fewer than 8 would be a stuck generator.
@@ -157,45 +175,17 @@ TEST_CASE("DataLoader: crops are shifted windows with zero padding, flips mirror
 }
 
 TEST_CASE("DataLoader: reflection padding mirrors the image at its border", "[loader]") {
-  // One 1 x 3 x 4 image with distinct pixels 1..12, many times.
-  Dataset d;
-  d.shape = {1, 3, 4};
-  d.classes = 1;
-  for (int copy = 0; copy < 64; ++copy) {
-    for (int v = 1; v <= 12; ++v) d.images.push_back(std::uint8_t(v));
-    d.labels.push_back(0);
-  }
+  const Dataset d = twelve_pixels();
   LoaderOptions o;
   o.batch_size = 64;
   o.crop_padding = 2;
   o.reflect_padding = true;
   o.horizontal_flip = true;
-  DataLoader<float> loader(d, o);
-  Batch<float> b;
-  loader.start_epoch(2);
-  REQUIRE(loader.next(b));
+  // Beyond the border the image continues mirrored, the border pixel itself once.
   const auto reflect = [](int v, int n) { return v < 0 ? -v : v >= n ? 2 * (n - 1) - v : v; };
   std::set<std::vector<int>> variants;
-  for (Index k = 0; k < b.size; ++k) {
-    std::vector<int> img;
-    for (Index y = 0; y < 3; ++y)
-      for (Index x = 0; x < 4; ++x) img.push_back(int(b.x(k, 0, y, x) * 255.0f + 0.5f));
-    // The source, flipped or not, shifted by (dy, dx) in [-2, 2], with the
-    // pixels beyond the border mirrored (the border pixel itself once).
-    bool explained = false;
-    for (int flip = 0; flip < 2 && !explained; ++flip)
-      for (int dy = -2; dy <= 2 && !explained; ++dy)
-        for (int dx = -2; dx <= 2 && !explained; ++dx) {
-          bool all = true;
-          for (int y = 0; y < 3 && all; ++y)
-            for (int x = 0; x < 4 && all; ++x) {
-              const int sy = reflect(y + dy, 3), sx = reflect((flip ? 3 - x : x) + dx, 4);
-              all = img[std::size_t(y * 4 + x)] == 1 + sy * 4 + sx;
-            }
-          explained = all;
-        }
-    CHECK(explained);
-    CHECK(std::find(img.begin(), img.end(), 0) == img.end());  // no zero padding
+  for (const auto& img : first_batch_pixels(d, o, 2)) {
+    CHECK(shifted_source(img, 2, [&](int sy, int sx) { return 1 + reflect(sy, 3) * 4 + reflect(sx, 4); }));
     variants.insert(img);
   }
   CHECK(variants.size() >= 12);  // of 50 possible
