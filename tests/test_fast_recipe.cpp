@@ -629,9 +629,8 @@ TEST_CASE("airbench94's batch norm and augmentation flags reach the network and 
     if (auto* block = dynamic_cast<ResidualBlock<float>*>(&net[i])) {
       ++blocks;
       CHECK(block->options().batchnorm_momentum == 0.4);
-      bool scaled = false;  // the branches' batch norms keep their scale
-      for (const auto& param : block->parameters()) scaled |= ends_with(param.name, ".bn.weight");
-      CHECK(scaled);
+      CHECK_FALSE(block->options().batchnorm_scale);
+      for (const auto& param : block->parameters()) CHECK_FALSE(ends_with(param.name, ".bn.weight"));
     }
   }
   CHECK(groups == 3);

@@ -84,6 +84,8 @@ TEST_CASE("every layer's spec reads back to the same spec") {
       "sequential_residual layers=4 channels=8 kernel=3 activation=tanh bias=1",
       "parallel_residual layers=7 channels=2 kernel=2 activation=relu bias=0",
       "sequential_residual layers=2 channels=4 kernel=3 activation=relu bias=0 batchnorm=1 batchnorm_momentum=0.4",
+      "parallel_residual layers=2 channels=4 kernel=3 activation=relu bias=0 batchnorm=1 batchnorm_momentum=0.4 "
+      "batchnorm_scale=0",
       "dense in=10 out=3 bias=1",
       "maxpool2d kernel=3 stride=2 padding=1",
       "avgpool2d kernel=2 stride=2 padding=0",

@@ -149,9 +149,13 @@ TEST_CASE("batch-normalised branches are act(BN_i(conv_i)) of separate layers, i
 TEST_CASE("with batch-normalised branches too, ParallelResidual<1> equals SequentialResidual<1>") {
   ResidualOptions o;
   o.batchnorm = true;
+  const bool scale = GENERATE(true, false);
+  INFO("batchnorm_scale " << scale);
+  o.batchnorm_scale = scale;
   const auto x = random_batch(3, 4, 5, 6, 5);
   SequentialResidual<1> deep(4, 3, o);
   ParallelResidual<1> wide(4, 3, o);
+  REQUIRE(deep.parameters().size() == (scale ? 4u : 3u));  // conv weight and bias, [bn weight,] bn bias
   for (auto& p : deep.parameters()) p.value.setRandom();
   copy_parameters(deep, wide);
   const Tensor4<float> yd = deep.forward(x), yw = wide.forward(x);

@@ -51,7 +51,7 @@ Network<float> classifier(Shape input, Layout layout, Index layers, Index filter
 // padded explicitly and 'same', padded max and average pooling, dense
 // without bias, stand-alone activations, dropout, images again after a
 // dense layer, batch norm without a trained scale, and residual branches
-// with batch norm (both layouts).
+// with batch norm (both layouts; the parallel one without a trained scale).
 Network<float> hand_built() {
   ResidualOptions sigmoid_branches, linear_branches, normed_branches;
   sigmoid_branches.activation = Activation::sigmoid;
@@ -59,6 +59,7 @@ Network<float> hand_built() {
   linear_branches.activation = Activation::identity;
   linear_branches.bias = false;
   linear_branches.batchnorm = true;
+  linear_branches.batchnorm_scale = false;
   Network<float> net;
   net.emplace<Conv2d<float>>(3, 8, 4, 1, same_padding, true);  // 32x32
   net.emplace<BatchNorm2d<float>>(8);

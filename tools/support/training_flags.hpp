@@ -54,7 +54,7 @@ inline void declare_training_flags(cli::Parser& p) {
       .number_option("bn-momentum", "0.1", "for --model fast: the batch norms' running-statistics momentum, in [0, 1] "
                                            "(PyTorch's convention: airbench94's 0.6 is 0.4 here)")
       .number_option("bn-eps", "1e-5", "for --model fast: added to the variance of the groups' batch norms")
-      .integer_option("bn-scale", "1", "for --model fast: 1: the groups' batch norms train a scale; 0: they do not "
+      .integer_option("bn-scale", "1", "for --model fast: 1: the batch norms train a scale; 0: they do not "
                                        "(airbench94's)", 0, 1)
       .number_option("ema", "0", "evaluate, test and save an exponential moving average of the weights with this "
                                  "decay per step, in [0, 1) (0: off)")

@@ -77,8 +77,8 @@ struct FastModelConfig {
   double batchnorm_momentum = 0.1;
   /// Added to the variance in each group's BatchNorm2d.
   double batchnorm_eps = 1e-5;
-  /// Whether each group's BatchNorm2d trains a scale (airbench94's do not);
-  /// the branches' batch norms always do.
+  /// Whether every BatchNorm2d, the branches' too, trains a scale
+  /// (airbench94's do not).
   bool batchnorm_scale = true;
   /// Of the dense layer's initial weights.
   double classifier_scale = 1.0 / 9;
@@ -124,6 +124,7 @@ Network<T> build_fast_model(const FastModelConfig& c) {
   branches.bias = !c.branch_batchnorm;  // a bias before batch norm is cancelled by it
   branches.batchnorm = c.branch_batchnorm;
   branches.batchnorm_momentum = c.batchnorm_momentum;
+  branches.batchnorm_scale = c.batchnorm_scale;
   branches.algorithm = c.algorithm;
   Index in = whitened;
   for (Index w : c.widths) {

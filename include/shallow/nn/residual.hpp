@@ -79,6 +79,8 @@ struct ResidualOptions {
   bool batchnorm = false;
   /// Of the branches' BatchNorm2d running statistics (with batchnorm).
   double batchnorm_momentum = 0.1;
+  /// Whether the branches' batch norms train a scale (with batchnorm; else it stays 1).
+  bool batchnorm_scale = true;
   /// Seeds the initial weights.
   std::uint64_t seed = default_seed;                   // of the initial weights
 };
@@ -122,7 +124,8 @@ class ResidualBlock : public Layer<T> {
   /// "sequential_residual layers=N channels=C kernel=K activation=A bias=0|1"
   /// (or parallel_), with negative_slope= for a leaky_relu slope other than
   /// the default, algorithm= for a forced convolution algorithm, and
-  /// "batchnorm=1 batchnorm_momentum=M" for normalised branches.
+  /// "batchnorm=1 batchnorm_momentum=M" for normalised branches (and
+  /// batchnorm_scale=0 when their scale is not trained).
   std::string spec() const override {
     SpecWriter w(to_string(layout_) + "_residual");
     w("layers", n_)("channels", c_)("kernel", k_)("activation", to_string(opt_.activation))("bias", opt_.bias);
@@ -130,6 +133,7 @@ class ResidualBlock : public Layer<T> {
       w("negative_slope", opt_.negative_slope);
     if (opt_.algorithm != ConvAlgorithm::automatic) w("algorithm", to_string(opt_.algorithm));
     if (opt_.batchnorm) w("batchnorm", true)("batchnorm_momentum", opt_.batchnorm_momentum);
+    if (opt_.batchnorm && !opt_.batchnorm_scale) w("batchnorm_scale", false);
     return w.str();
   }
   /// Either layout, by the spec's name.
@@ -150,7 +154,9 @@ class ResidualBlock : public Layer<T> {
     return Conv2d<T>(c_, out_channels, k_, 1, same_padding, opt_.bias, ConvOptions{opt_.algorithm});
   }
   /// The batch norm of `channels` branch channels (ConfigError for a bad momentum).
-  BatchNorm2d<T> branch_norm(Index channels) const { return BatchNorm2d<T>(channels, branch_batchnorm_eps, opt_.batchnorm_momentum); }
+  BatchNorm2d<T> branch_norm(Index channels) const {
+    return BatchNorm2d<T>(channels, branch_batchnorm_eps, opt_.batchnorm_momentum, opt_.batchnorm_scale);
+  }
   /// Appends channels [first, first + C) of bn's parameters and buffers, as
   /// branch i's "branchI.bn.<name>" (I = i + 1).
   void add_norm_slices(BatchNorm2d<T>& bn, Index i, Index first, std::vector<Parameter<T>>* ps,
@@ -481,6 +487,7 @@ std::unique_ptr<Layer<T>> ResidualBlock<T>::from_spec(const SpecReader& s) {
   if (s.has("algorithm")) o.algorithm = parse_conv_algorithm(s.text("algorithm"));
   if (s.has("batchnorm")) o.batchnorm = s.flag("batchnorm");
   if (o.batchnorm || s.has("batchnorm_momentum")) o.batchnorm_momentum = s.number("batchnorm_momentum");
+  if (s.has("batchnorm_scale")) o.batchnorm_scale = s.flag("batchnorm_scale");
   const long long n = s.integer("layers"), c = s.integer("channels"), k = s.integer("kernel");
   s.reserve_parameters(double(n) * (double(c) * double(c) * double(k) * double(k) + double(o.batchnorm ? 5 : 1) * double(c)));
   auto block = make_residual<T>(layout, n, c, k, o);

@@ -241,6 +241,8 @@ class Exporter {
   void residual(const SpecReader& s, bool parallel) {
     const Index n = s.integer("layers"), c = s.integer("channels"), k = s.integer("kernel");
     const bool has_bias = s.integer("bias") != 0, normed = s.has("batchnorm") && s.flag("batchnorm");
+    const bool scaled = !s.has("batchnorm_scale") || s.flag("batchnorm_scale");  // else gamma is 1
+    const std::vector<float> ones(std::size_t(c), 1.0f);
     const Activation act = parse_activation(s.text("activation"));
     const double slope = s.has("negative_slope") ? s.number("negative_slope") : default_negative_slope;
     const Pads pads{(k - 1) / 2, (k - 1) / 2, k / 2, k / 2};  // 'same', stride 1
@@ -250,8 +252,9 @@ class Exporter {
         std::string z = conv(x_, weight(b + ".weight", {c, c, k, k}), bias(b + ".bias", has_bias, c), k, 1, pads,
                              shape_, b + ".conv");
         if (normed)
-          z = batchnorm(z, weight(b + ".bn.weight", {c}), weight(b + ".bn.bias", {c}), buffer(b + ".bn.running_mean", c),
-                        buffer(b + ".bn.running_var", c), branch_batchnorm_eps, b + ".bn");
+          z = batchnorm(z, scaled ? weight(b + ".bn.weight", {c}) : constant(b + ".bn.weight", {i64(c)}, ones),
+                        weight(b + ".bn.bias", {c}), buffer(b + ".bn.running_mean", c), buffer(b + ".bn.running_var", c),
+                        branch_batchnorm_eps, b + ".bn");
         const std::string a = activation(act, slope, z, b + ".act");
         x_ = node("Add", {x_, a}, b + ".add").output(0);
       }
@@ -263,7 +266,10 @@ class Exporter {
       append(w, parameter(branch + ".weight", {c, c, k, k}).value);
       if (has_bias) append(b, parameter(branch + ".bias", {c}).value);
       if (!normed) continue;
-      append(gamma, parameter(branch + ".bn.weight", {c}).value);
+      if (scaled)
+        append(gamma, parameter(branch + ".bn.weight", {c}).value);
+      else
+        gamma.insert(gamma.end(), ones.begin(), ones.end());
       append(beta, parameter(branch + ".bn.bias", {c}).value);
       append(mean, buffer_entry(branch + ".bn.running_mean", c).value);
       append(var, buffer_entry(branch + ".bn.running_var", c).value);
