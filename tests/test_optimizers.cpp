@@ -493,6 +493,9 @@ TEST_CASE("LR schedules: text form", "[schedule]") {
   CHECK(parse_schedule("linear", 0.1, epochs).spec() == "linear:90:0");
   CHECK(parse_schedule("warmup:3+linear:12:0.005", 0.1, epochs).spec() == "warmup:3+linear:12:0.005");
   CHECK(parse_schedule("warmup:3+linear", 0.1, 12).lr_at(3) == 0.1);
+  // An empty T_MAX before ETA_MIN follows the run's length.
+  CHECK(parse_schedule("warmup:3+linear::0.007", 0.1, 12).spec() == "warmup:3+linear:12:0.007");
+  CHECK(parse_schedule("cosine::0.01", 0.1, epochs).spec() == "cosine:90:0.01");
 
   const auto s = parse_schedule("warmup:5+step:30:0.1", 0.1, epochs);
   CHECK(s.lr_at(0) == Approx(0.1 / 6));
@@ -503,7 +506,8 @@ TEST_CASE("LR schedules: text form", "[schedule]") {
   for (const char* bad : {"", "cos", "constant:1", "step", "step:", "step:0", "step:x", "step:30:", "step:30:0.1:3",
                           "step:30:-0.1", "cosine:0", "cosine:10:-1", "cosine:10:0:1", "warmup:5", "warmup:5+",
                           "warmup:x+cosine", "warmup:-1+cosine", "warmup:2+warmup:3+cosine", "linear:0",
-                          "linear:10:-1", "linear:10:0:1", "linear:", "warmup:90+linear"}) {
+                          "linear:10:-1", "linear:10:0:1", "linear:", "linear::", "cosine:", "warmup:90+linear",
+                          "warmup:90+linear::0.01"}) {
     INFO("'" << bad << "'");
     CHECK_THROWS_AS(parse_schedule(bad, 0.1, epochs), Error);
   }

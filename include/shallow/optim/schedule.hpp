@@ -27,9 +27,11 @@
 ///   decay    := "constant"
 ///             | "step:" STEP_SIZE [ ":" GAMMA ]          GAMMA defaults to 0.1
 ///             | "cosine" [ ":" T_MAX [ ":" ETA_MIN ] ]   T_MAX defaults to the
-///             | "linear" [ ":" T_MAX [ ":" ETA_MIN ] ]   run's epochs, ETA_MIN to 0
+///             | "linear" [ ":" T_MAX [ ":" ETA_MIN ] ]   run's epochs, ETA_MIN to 0;
+///                                                        an empty T_MAX before an
+///                                                        ETA_MIN is the run's epochs
 ///   e.g. "cosine", "step:30:0.1", "warmup:5+cosine", "warmup:2+step:10:0.5",
-///        "warmup:3+linear:12:0.01"
+///        "warmup:3+linear:12:0.01", "warmup:3+linear::0.05"
 ///
 /// The base rate is not part of the text: it comes with the optimizer's lr.
 #pragma once
@@ -211,14 +213,15 @@ inline LrSchedule parse_schedule(const std::string& text, double lr, std::int64_
   };
   const auto number = [&](std::size_t i, const char* what) { return detail::parse_field<double>(text, f[i], what); };
   const std::size_t args = f.size() - 1;
+  const auto t_max = [&] { return args == 0 || (args == 2 && f[1].empty()) ? epochs : integer(1, "t_max"); };
   if (f[0] == "constant" && args == 0) return LrSchedule::constant(lr).with_warmup(warmup);
   if (f[0] == "step" && (args == 1 || args == 2))
     return LrSchedule::step(lr, integer(1, "step size"), args == 2 ? number(2, "gamma") : 0.1).with_warmup(warmup);
   if (f[0] == "cosine" && args <= 2)
-    return LrSchedule::cosine(lr, args >= 1 ? integer(1, "t_max") : epochs, args == 2 ? number(2, "eta_min") : 0.0)
+    return LrSchedule::cosine(lr, t_max(), args == 2 ? number(2, "eta_min") : 0.0)
         .with_warmup(warmup);
   if (f[0] == "linear" && args <= 2)
-    return LrSchedule::linear(lr, args >= 1 ? integer(1, "t_max") : epochs, args == 2 ? number(2, "eta_min") : 0.0)
+    return LrSchedule::linear(lr, t_max(), args == 2 ? number(2, "eta_min") : 0.0)
         .with_warmup(warmup);
   throw ConfigError("lr schedule '" + text +
                     "': expected [warmup:W+]constant, step:STEP_SIZE[:GAMMA], cosine[:T_MAX[:ETA_MIN]] or "
