@@ -576,6 +576,7 @@ TEST_CASE("The tools' run with --ema and --lookahead resumes exactly from its ch
   DataLoader<float> val(data.val, tools::loader_options(p, data, false));
   TrainOptions o;
   o.flip_tta = true;
+  o.translate_tta = true;  // as the recipe evaluates
   Adam<float> unused(saved.parameters(), AdamOptions{});
   CHECK(Trainer<float>(saved, unused, o).evaluate(val).loss == whole.second[0].val_loss);
 
@@ -642,9 +643,12 @@ TEST_CASE("airbench94's batch norm and augmentation flags reach the network and 
   CHECK(o.reflect_padding);
   CHECK(o.alternate_flips);
   CHECK(o.crop_padding == 2);
-  const LoaderOptions plain = tools::loader_options(parser({"--recipe", "cifar10-fast"}), data, true);
+  const LoaderOptions plain = tools::loader_options(parser({"--recipe", "cifar10"}), data, true);
   CHECK_FALSE(plain.reflect_padding);
   CHECK_FALSE(plain.alternate_flips);
+  const LoaderOptions recipe = tools::loader_options(parser({"--recipe", "cifar10-fast"}), data, true);
+  CHECK(recipe.reflect_padding);
+  CHECK(recipe.alternate_flips);
   CHECK_FALSE(tools::loader_options(p, data, false).alternate_flips);  // evaluation is never augmented
 
   const auto check = [](std::vector<std::string> args) { tools::check_flags(parser(std::move(args))); };

@@ -22,11 +22,11 @@ inline const Recipe recipes[] = {
                       "optimizer=adam lr=0.002 schedule=cosine augment=1"},
     {"cifar10", "dataset=cifar10 stages=3 layers=3 filters=24 kernel=3 pool=0 epochs=25 batch=64 optimizer=adamw "
                 "lr=0.002 weight-decay=0.05 schedule=warmup:1+cosine augment=1 holdout=5000"},
-    {"cifar10-fast", "dataset=cifar10 model=fast filters=64 layers=1 branch-norm=batchnorm epochs=18 batch=512 "
-                     "optimizer=sgd lr=0.75 "
-                     "momentum=0.85 nesterov=1 weight-decay=0.00133 schedule=warmup:3+linear lr-per-step=1 "
-                     "label-smoothing=0.2 bn-bias-lr=64 ema=0.98 tta=1 augment=1 crop-padding=2 val-every=3 "
-                     "holdout=5000"},
+    {"cifar10-fast", "dataset=cifar10 model=fast filters=64 layers=1 branch-norm=batchnorm activation=gelu "
+                     "bn-momentum=0.4 bn-eps=1e-12 bn-scale=0 epochs=14 batch=512 optimizer=sgd lr=0.75 "
+                     "momentum=0.85 nesterov=1 weight-decay=0.00133 schedule=warmup:3+linear::0.0525 lr-per-step=1 "
+                     "label-smoothing=0.2 bn-bias-lr=64 ema=0.98 lookahead=5 tta=1 tta-translate=1 augment=1 "
+                     "crop-padding=2 crop-fill=reflect flips=alternate val-every=7 holdout=5000"},
     {"demo", "layers=8 filters=16 kernel=3 pool=4 epochs=2 batch=64 optimizer=adam lr=0.002 schedule=cosine"},
 };
 
