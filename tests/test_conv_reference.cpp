@@ -3,6 +3,8 @@
 // im2col/col2im as an adjoint pair.
 #include <catch2/catch.hpp>
 
+#include <iterator>
+
 #include <shallow/shallow.hpp>
 
 using namespace shallow;
@@ -35,7 +37,7 @@ Tensor4<double> direct_conv(const Tensor4<float>& x, const Conv2d<float>& conv) 
 
 TEST_CASE("Conv2d forward equals a direct convolution on random shapes, with every algorithm") {
   Rng rng(2024);
-  int runs[3] = {};
+  int runs[std::size(conv_algorithms)] = {};
   for (int trial = 0; trial < 60; ++trial) {
     const Index in = 1 + Index(rng.below(6)), out = 1 + Index(rng.below(7)), kernel = 1 + Index(rng.below(5));
     const Index stride = 1 + Index(rng.below(3));
@@ -49,7 +51,7 @@ TEST_CASE("Conv2d forward equals a direct convolution on random shapes, with eve
     Tensor4<float> x(n, in, h, w);
     x.setRandom();
     const Tensor4<double> ref = direct_conv(x, conv);
-    for (int a = 0; a < 3; ++a) {
+    for (std::size_t a = 0; a < std::size(conv_algorithms); ++a) {
       const ConvAlgorithm algorithm = conv_algorithms[a];
       if (!conv_accepts(algorithm, conv.geometry(h, w))) continue;
       ++runs[a];

@@ -27,6 +27,10 @@ TEST_CASE("Conv2d gradients: kernels, strides, padding, bias, batch sizes") {
       // 3x3 images reach the weight-gradient kernel in groups (42 images with
       // AVX-512, 56 with SSE2): full and partial groups at one and two threads.
       {2, 3, 3, 1, same_padding, true, 120, 3, 3},
+      // Several channel blocks (8 doubles with AVX-512): full and partial,
+      // pairs and single blocks, rows in unequal tiles.
+      {10, 19, 3, 1, same_padding, true, 2, 5, 9},
+      {9, 17, 5, 1, same_padding, false, 1, 6, 11},
   };
   // Every algorithm on every case it accepts.
   for (const auto& c : cases)

@@ -13,6 +13,8 @@
 
 #include <shallow/shallow.hpp>
 
+#include "conv_checks.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -20,6 +22,9 @@
 #include <vector>
 
 using namespace shallow;
+using conv_checks::check_hooks;
+using conv_checks::check_reproducible;
+using conv_checks::random_batch;
 
 namespace {
 
@@ -118,14 +123,6 @@ long double max_error(const A& got, const B& exact, Index size) {
   long double e = 0;
   for (Index i = 0; i < size; ++i) e = std::max(e, std::abs(static_cast<long double>(got[i]) - exact[i]));
   return e;
-}
-
-template <class T>
-Tensor4<T> random_batch(Index n, Index c, Index h, Index w, std::uint64_t seed) {
-  Tensor4<T> t(n, c, h, w);
-  Rng rng(seed);
-  for (Index i = 0; i < t.size(); ++i) t.data()[i] = T(rng.uniform(-1, 1));
-  return t;
 }
 
 struct Shape {
@@ -236,47 +233,6 @@ Tensor4<float> scalar_winograd(const Matrices& m, const Tensor4<float>& x, const
   return y;
 }
 
-// Runs forward and backward twice at 1 and at 2 threads: each pair agrees
-// bitwise, and so do y and dx across the thread counts.
-void check_reproducible(Index n, Index in, Index out, Index h, Index w, Index k) {
-  const Tensor4<float> x = random_batch<float>(n, in, h, w, 21), dy = random_batch<float>(n, out, h, w, 22);
-  const MatrixR<float> weight = MatrixR<float>::Random(out, in * k * k);
-  const VectorX<float> bias = VectorX<float>::Random(out);
-  const ConvGeometry g = conv_geometry(in, out, k, 1, same_padding, h, w);
-  struct Result {
-    Tensor4<float> y, dx;
-    MatrixR<float> dw;
-    VectorX<float> db;
-  };
-  auto run = [&](int threads) {
-    set_num_threads(threads);
-    WinogradConv<float> kernel;
-    Result r;
-    r.y.resize(n, out, h, w);
-    r.dx.resize(n, in, h, w);
-    r.dw.setZero(out, in * k * k);
-    r.db.setZero(out);
-    kernel.forward(g, x, weight, bias.data(), r.y, {});
-    kernel.backward(g, x, dy, weight, &r.dx, r.dw, &r.db, {}, {});
-    return r;
-  };
-  const int threads = num_threads();
-  auto same = [](const float* a, const float* b, Index size) { return std::equal(a, a + size, b); };
-  for (int t : {1, 2}) {
-    const Result a = run(t), b = run(t);
-    INFO(t << " threads");
-    CHECK(same(a.y.data(), b.y.data(), a.y.size()));
-    CHECK(same(a.dx.data(), b.dx.data(), a.dx.size()));
-    CHECK(same(a.dw.data(), b.dw.data(), a.dw.size()));
-    CHECK(same(a.db.data(), b.db.data(), a.db.size()));
-  }
-  // Each image is computed alike on any thread: y and dx do not depend on
-  // the thread count either.
-  const Result one = run(1), two = run(2);
-  CHECK(same(one.y.data(), two.y.data(), one.y.size()));
-  CHECK(same(one.dx.data(), two.dx.data(), one.dx.size()));
-  set_num_threads(threads);
-}
 
 }  // namespace
 
@@ -436,63 +392,12 @@ TEST_CASE("Winograd results are bitwise reproducible at 1 and 2 threads") {
   for (const auto& [h, w] : {std::pair<Index, Index>{10, 9}, {50, 30}})
     for (const Index k : {3, 5}) {
       INFO(h << "x" << w << " k" << k);
-      check_reproducible(7, 19, 21, h, w, k);
+      check_reproducible<WinogradConv<float>>(7, 19, 21, h, w, k);
     }
 }
 
 TEST_CASE("Winograd calls each hook once per image, after(i) on final data, before(i) before dy is read") {
-  // Small images in one group, then large ones in rows of tiles (37x41: 5 of 11).
-  for (const auto& [h, w] : {std::pair<Index, Index>{6, 7}, {37, 41}}) {
-    INFO(h << "x" << w);
-    const Index n = 9, in = 5, out = 6;
-    const Tensor4<float> x = random_batch<float>(n, in, h, w, 31);
-    const Tensor4<float> dy = random_batch<float>(n, out, h, w, 32);
-    const ConvGeometry g = conv_geometry(in, out, 3, 1, same_padding, h, w);
-    const MatrixR<float> weight = MatrixR<float>::Random(out, in * 9);
-    const int threads = num_threads();
-    for (int t : {1, 2}) {
-      set_num_threads(t);
-      INFO(t << " threads");
-      WinogradConv<float> kernel;
-      Tensor4<float> y(n, out, h, w), seen = y;
-      std::vector<int> calls(std::size_t(n), 0);
-      kernel.forward(g, x, weight, nullptr, y, [&](Index i) {
-        ++calls[std::size_t(i)];
-        std::copy_n(y.data() + i * g.out_size(), g.out_size(), seen.data() + i * g.out_size());
-      });
-      CHECK(std::all_of(calls.begin(), calls.end(), [](int c) { return c == 1; }));
-      CHECK(std::equal(y.data(), y.data() + y.size(), seen.data()));
-
-      // before(i) doubles image i of dy: the result equals that of a doubled dy.
-      Tensor4<float> doubled = dy, scaled = dy;
-      for (Index i = 0; i < doubled.size(); ++i) doubled.data()[i] *= 2;
-      Tensor4<float> dx(n, in, h, w), dx_seen = dx, dx_ref = dx;
-      MatrixR<float> dw = MatrixR<float>::Zero(out, in * 9), dw_ref = dw;
-      VectorX<float> db = VectorX<float>::Zero(out), db_ref = db;
-      kernel.backward(g, x, doubled, weight, &dx_ref, dw_ref, &db_ref, {}, {});
-      // Counted per image: each image is touched by one thread only.
-      std::vector<int> before(std::size_t(n), 0), after(std::size_t(n), 0), before_first(std::size_t(n), 0);
-      kernel.backward(
-          g, x, scaled, weight, &dx, dw, &db,
-          [&](Index i) {
-            before_first[std::size_t(i)] = after[std::size_t(i)] == 0;
-            ++before[std::size_t(i)];
-            for (Index k = 0; k < g.out_size(); ++k) scaled.data()[i * g.out_size() + k] *= 2;
-          },
-          [&](Index i) {
-            ++after[std::size_t(i)];
-            std::copy_n(dx.data() + i * g.in_size(), g.in_size(), dx_seen.data() + i * g.in_size());
-          });
-      CHECK(std::all_of(before.begin(), before.end(), [](int c) { return c == 1; }));
-      CHECK(std::all_of(after.begin(), after.end(), [](int c) { return c == 1; }));
-      CHECK(std::all_of(before_first.begin(), before_first.end(), [](int c) { return c == 1; }));
-      CHECK(std::equal(dx.data(), dx.data() + dx.size(), dx_seen.data()));
-      CHECK(std::equal(dx.data(), dx.data() + dx.size(), dx_ref.data()));
-      CHECK(dw == dw_ref);
-      CHECK(db == db_ref);
-    }
-    set_num_threads(threads);
-  }
+  check_hooks<WinogradConv<float>>();
 }
 
 TEST_CASE("Winograd takes exactly the 3x3 and 5x5, stride-1 'same' geometries, and the automatic choice elsewhere is "

@@ -367,7 +367,7 @@ const char* isa_name(dnnl::cpu_isa isa) {
 
 const char* kUsage =
     "usage: compare_onednn [--rounds R] [--min-ms T] [--threads 1,2] [--shapes ID,...] [--algorithm A]\n"
-    "  --algorithm A  shallow's convolution algorithm: auto (default), im2col, planes, winograd\n"
+    "  --algorithm A  shallow's convolution algorithm: auto (default), im2col, planes, winograd, blocked\n"
     "  --rounds R     timed rounds per shape and thread count (default 7)\n"
     "  --min-ms T     milliseconds per library per round (default 300)\n"
     "  --threads L    comma-separated thread counts (default 1,2)\n"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "blocked_conv.hpp"
 #include "conv_kernel.hpp"
 #include "im2col_conv.hpp"
 #include "plane_conv.hpp"
@@ -15,7 +16,7 @@ namespace shallow {
 
 /// Every algorithm a convolution can be forced to (all but automatic).
 inline constexpr ConvAlgorithm conv_algorithms[] = {ConvAlgorithm::im2col, ConvAlgorithm::planes,
-                                                    ConvAlgorithm::winograd};
+                                                    ConvAlgorithm::winograd, ConvAlgorithm::blocked};
 
 /// Whether `a` can compute geometry g (automatic: always).
 inline bool conv_accepts(ConvAlgorithm a, const ConvGeometry& g) {
@@ -24,6 +25,7 @@ inline bool conv_accepts(ConvAlgorithm a, const ConvGeometry& g) {
     case ConvAlgorithm::im2col: return Im2colConv<float>::accepts(g);
     case ConvAlgorithm::planes: return PlaneConv<float>::accepts(g);
     case ConvAlgorithm::winograd: return WinogradConv<float>::accepts(g);
+    case ConvAlgorithm::blocked: return BlockedConv<float>::accepts(g);
   }
   return false;
 }
@@ -51,6 +53,7 @@ std::unique_ptr<ConvKernel<T>> make_conv_kernel(ConvAlgorithm a) {
     case ConvAlgorithm::im2col: return std::make_unique<Im2colConv<T>>();
     case ConvAlgorithm::planes: return std::make_unique<PlaneConv<T>>();
     case ConvAlgorithm::winograd: return std::make_unique<WinogradConv<T>>();
+    case ConvAlgorithm::blocked: return std::make_unique<BlockedConv<T>>();
     case ConvAlgorithm::automatic: break;
   }
   throw ConfigError(std::string("make_conv_kernel: no kernel for algorithm '") + to_string(a) + "'");

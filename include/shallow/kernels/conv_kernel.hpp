@@ -1,6 +1,6 @@
 /// \file
-/// The contract of a convolution algorithm, shared by Im2colConv, PlaneConv
-/// and WinogradConv. Conv2d owns the parameters and picks one algorithm per
+/// The contract of a convolution algorithm, shared by Im2colConv, PlaneConv,
+/// BlockedConv and WinogradConv. Conv2d owns the parameters and picks one algorithm per
 /// geometry; the algorithm owns its workspaces (one set per thread, sized on
 /// the first call for a geometry and reused, so a steady stream of batches
 /// allocates nothing) and computes, for a batch x of N images:
@@ -38,15 +38,16 @@
 namespace shallow {
 
 /// Which convolution kernel a Conv2d uses; automatic lets choose_conv_algorithm pick per geometry.
-enum class ConvAlgorithm { automatic, im2col, planes, winograd };
+enum class ConvAlgorithm { automatic, im2col, planes, winograd, blocked };
 
-/// The algorithm's name as flags and specs spell it: auto, im2col, planes, winograd.
+/// The algorithm's name as flags and specs spell it: auto, im2col, planes, winograd, blocked.
 inline const char* to_string(ConvAlgorithm a) {
   switch (a) {
     case ConvAlgorithm::automatic: return "auto";
     case ConvAlgorithm::im2col: return "im2col";
     case ConvAlgorithm::planes: return "planes";
     case ConvAlgorithm::winograd: return "winograd";
+    case ConvAlgorithm::blocked: return "blocked";
   }
   return "?";
 }
@@ -54,9 +55,9 @@ inline const char* to_string(ConvAlgorithm a) {
 /// The algorithm named s (as to_string spells it); ConfigError for another name.
 inline ConvAlgorithm parse_conv_algorithm(const std::string& s) {
   for (ConvAlgorithm a : {ConvAlgorithm::automatic, ConvAlgorithm::im2col, ConvAlgorithm::planes,
-                          ConvAlgorithm::winograd})
+                          ConvAlgorithm::winograd, ConvAlgorithm::blocked})
     if (s == to_string(a)) return a;
-  throw ConfigError("unknown convolution algorithm '" + s + "' (auto, im2col, planes, winograd)");
+  throw ConfigError("unknown convolution algorithm '" + s + "' (auto, im2col, planes, winograd, blocked)");
 }
 
 /// A per-image callback that does not own what it calls: built from a lambda

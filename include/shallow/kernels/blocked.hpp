@@ -1,0 +1,294 @@
+/// \file
+/// The channel-blocked layout and the register-tiled kernels of BlockedConv.
+///
+/// A block is lanes<T> channels (16 floats with AVX-512) stored pixel-major:
+/// blocked[b][p][l] is channel b*lanes + l at pixel p, so one packet holds
+/// one pixel of a whole block. The kernels vectorise over output channels
+/// instead of pixels: an output row of TC pixels of OB blocks is OB x TC
+/// accumulators, each input pixel is broadcast once per kernel row and feeds
+/// the K taps of that row, and no junk column is ever computed, which is why
+/// small images run at the speed of large ones (the plane kernels of
+/// planes.hpp lose up to a third of their work to junk columns on 8x8).
+/// Inputs stay padded planes (planes.hpp's layout, without slack), so the
+/// kernels read any channel count and only outputs are blocked.
+#pragma once
+
+#include <algorithm>
+#include <type_traits>
+
+#include "planes.hpp"
+
+// Every loop over a tile's registers is unrolled in full, so its packets
+// stay in registers (GCC peels no more than 16 iterations on its own).
+#if defined(__GNUC__)
+#define SHALLOW_UNROLL _Pragma("GCC unroll 64")
+#else
+#define SHALLOW_UNROLL
+#endif
+
+namespace shallow {
+namespace detail {
+
+// Tiles: OB output blocks by up to TC pixels of one row. OB*(K + TC) + 1
+// registers hold the K weight packets of a kernel row, the accumulators and
+// the broadcast pixel.
+inline constexpr int blocked_pair_cols(int k) { return many_registers ? (k <= 3 ? 12 : 8) : 4; }
+inline constexpr int blocked_single_cols = many_registers ? 16 : 8;
+// The weight gradient's tiles hold OB*K*K sums and OB*TC gradient packets.
+inline constexpr int blocked_grad_cols(int k) { return many_registers ? (k <= 3 ? 8 : 4) : 2; }
+
+// out[ob][t] = sum_{c, ky, kx} w[ob][c][ky][kx] * in[c][ky*wp + t + kx] for
+// ob < OB, t < TC: one row of TC output pixels of OB blocks. w holds packets
+// (block ob at w + ob*w_block), in is channel 0's padded plane at the row's
+// first pixel, planes `plane` apart; out[ob][t] is the packet at
+// out + ob*out_block + t*lanes.
+template <class T, int K, int OB, int TC>
+void blocked_row(const T* w, Index w_block, Index channels, const T* in, Index plane, Index wp, T* out,
+                 Index out_block) {
+  using P = Packet<T>;
+  constexpr Index L = lanes<T>;
+  P acc[OB][TC];
+  SHALLOW_UNROLL
+  for (int ob = 0; ob < OB; ++ob)
+    SHALLOW_UNROLL
+    for (int t = 0; t < TC; ++t) acc[ob][t] = Eigen::internal::pset1<P>(T(0));
+  for (Index c = 0; c < channels; ++c, in += plane)
+    SHALLOW_UNROLL
+    for (int ky = 0; ky < K; ++ky) {
+      const T* row = in + ky * wp;
+      const T* wr = w + (c * K + ky) * K * L;
+      P wv[OB][K];
+      SHALLOW_UNROLL
+      for (int ob = 0; ob < OB; ++ob)
+        SHALLOW_UNROLL
+        for (int kx = 0; kx < K; ++kx) wv[ob][kx] = Eigen::internal::ploadu<P>(wr + ob * w_block + kx * L);
+      SHALLOW_UNROLL
+      for (int u = 0; u < TC + K - 1; ++u) {
+        const P x = Eigen::internal::pset1<P>(row[u]);
+        SHALLOW_UNROLL
+        for (int kx = 0; kx < K; ++kx) {
+          const int t = u - kx;
+          if (t < 0 || t >= TC) continue;
+          SHALLOW_UNROLL
+          for (int ob = 0; ob < OB; ++ob) acc[ob][t] = Eigen::internal::pmadd(wv[ob][kx], x, acc[ob][t]);
+        }
+      }
+    }
+  SHALLOW_UNROLL
+  for (int ob = 0; ob < OB; ++ob)
+    SHALLOW_UNROLL
+    for (int t = 0; t < TC; ++t) Eigen::internal::pstoreu(out + ob * out_block + t * L, acc[ob][t]);
+}
+
+// acc[ob][ky*K + kx] += sum_{t < C} dy[ob][t] * in[ky*wp + t + kx]: one
+// tile of C pixels of a row, its gradient packets loaded once.
+template <class T, int K, int OB, int C>
+EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[OB][K * K], const T* dy, Index dy_block, const T* in,
+                                           Index wp) {
+  using P = Packet<T>;
+  constexpr Index L = lanes<T>;
+  P g[OB][C];
+  SHALLOW_UNROLL
+  for (int ob = 0; ob < OB; ++ob) {
+    SHALLOW_UNROLL
+    for (int t = 0; t < C; ++t) g[ob][t] = Eigen::internal::ploadu<P>(dy + ob * dy_block + t * L);
+  }
+  SHALLOW_UNROLL
+  for (int ky = 0; ky < K; ++ky) {
+    SHALLOW_UNROLL
+    for (int u = 0; u < C + K - 1; ++u) {
+      const P v = Eigen::internal::pset1<P>(in[ky * wp + u]);
+      SHALLOW_UNROLL
+      for (int kx = 0; kx < K; ++kx) {
+        const int t = u - kx;
+        if (t < 0 || t >= C) continue;
+        SHALLOW_UNROLL
+        for (int ob = 0; ob < OB; ++ob)
+          acc[ob][ky * K + kx] = Eigen::internal::pmadd(g[ob][t], v, acc[ob][ky * K + kx]);
+      }
+    }
+  }
+}
+
+// dw[ob][ky][kx] += sum_{oy, ox} dy[ob][oy][ox] * in[(oy + ky)*wp + ox + kx]
+// over a whole height x width image, for one input channel's padded plane
+// `in` and OB gradient blocks (dy[ob] at dy + ob*dy_block, pixel-major
+// packets); dw[ob][j] is the packet at dw + ob*dw_block + j*lanes. The K*K
+// sums of each block stay in registers for the whole image; rows are taken
+// TC pixels at a time, what is left of a row one pixel at a time.
+template <class T, int K, int OB, int TC>
+void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const T* in, Index wp, T* dw,
+                  Index dw_block) {
+  using P = Packet<T>;
+  constexpr Index L = lanes<T>;
+  P acc[OB][K * K];
+  SHALLOW_UNROLL
+  for (int ob = 0; ob < OB; ++ob) {
+    SHALLOW_UNROLL
+    for (int j = 0; j < K * K; ++j) acc[ob][j] = Eigen::internal::ploadu<P>(dw + ob * dw_block + j * L);
+  }
+  for (Index oy = 0; oy < height; ++oy, dy += width * L, in += wp) {
+    Index ox = 0;
+    for (; ox + TC <= width; ox += TC) blocked_grad_tile<T, K, OB, TC>(acc, dy + ox * L, dy_block, in + ox, wp);
+    for (; ox < width; ++ox) blocked_grad_tile<T, K, OB, 1>(acc, dy + ox * L, dy_block, in + ox, wp);
+  }
+  SHALLOW_UNROLL
+  for (int ob = 0; ob < OB; ++ob) {
+    SHALLOW_UNROLL
+    for (int j = 0; j < K * K; ++j) Eigen::internal::pstoreu(dw + ob * dw_block + j * L, acc[ob][j]);
+  }
+}
+
+// The rows of one image's output blocks: `blocks` blocks of height x width
+// pixels from `channels` padded planes, taken two blocks at a time, each row
+// cut into near-equal tiles of at most the tile's columns.
+template <class T, int K>
+void blocked_image(const T* w, Index w_block, Index blocks, Index channels, const T* planes, Index plane, Index wp,
+                   Index height, Index width, T* out) {
+  constexpr Index L = lanes<T>;
+  const Index out_block = height * width * L;
+  for (Index b = 0; b < blocks; b += 2) {
+    auto run = [&](auto ob, auto max_cols) {
+      constexpr int OB = decltype(ob)::value, TC = decltype(max_cols)::value;
+      const Index tiles = (width + TC - 1) / TC, base = width / tiles, wider = width % tiles;
+      for (Index oy = 0; oy < height; ++oy)
+        for (Index i = 0, ox = 0; i < tiles; ++i) {
+          const Index cols = base + (i < wider ? 1 : 0);
+          with_count<TC>(cols, [&](auto n) {
+            blocked_row<T, K, OB, decltype(n)::value>(w + b * w_block, w_block, channels, planes + oy * wp + ox,
+                                                       plane, wp, out + b * out_block + (oy * width + ox) * L,
+                                                       out_block);
+          });
+          ox += cols;
+        }
+    };
+    if (b + 1 < blocks)
+      run(std::integral_constant<int, 2>{}, std::integral_constant<int, blocked_pair_cols(K)>{});
+    else
+      run(std::integral_constant<int, 1>{}, std::integral_constant<int, blocked_single_cols>{});
+  }
+}
+
+}  // namespace detail
+
+/// Blocks of lanes<T> channels, enough for n channels.
+template <class T>
+Index channel_blocks(Index n) {
+  return (n + detail::lanes<T> - 1) / detail::lanes<T>;
+}
+
+namespace detail {
+
+// Transposes lanes x lanes tiles between NCHW planes and blocks: for pixels
+// p0..p0+lanes-1 of block b, packet i of a tile is pixel p0+i of the block
+// and, transposed, channel b*lanes + i of the planes. Full tiles only; the
+// callers finish the last pixels one at a time.
+// Eigen's PacketBlock of AVX types drops their alignment attributes, which
+// GCC reports on a template argument; the packets are only ever registers.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#endif
+template <class T>
+EIGEN_ALWAYS_INLINE void transpose_tile(const T* src, Index src_stride, T* dst, Index dst_stride) {
+  using P = Packet<T>;
+  constexpr int L = int(lanes<T>);
+  Eigen::internal::PacketBlock<P, L> tile;
+  SHALLOW_UNROLL
+  for (int i = 0; i < L; ++i) tile.packet[i] = Eigen::internal::ploadu<P>(src + i * src_stride);
+  Eigen::internal::ptranspose(tile);
+  SHALLOW_UNROLL
+  for (int i = 0; i < L; ++i) Eigen::internal::pstoreu(dst + i * dst_stride, tile.packet[i]);
+}
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+}  // namespace detail
+
+/// blocked[b][p][l] = x[b*lanes + l][p] for the `channels` planes of hw
+/// pixels of x; the lanes past the last channel are zero.
+template <class T>
+void to_blocked(const T* x, Index channels, Index hw, T* blocked) {
+  constexpr Index L = detail::lanes<T>;
+  for (Index b = 0; b < channel_blocks<T>(channels); ++b, blocked += hw * L) {
+    const Index full = (hw / L) * L;
+    if ((b + 1) * L <= channels)
+      for (Index p = 0; p < full; p += L) detail::transpose_tile(x + b * L * hw + p, hw, blocked + p * L, L);
+    for (Index l = 0; l < L; ++l) {
+      const Index c = b * L + l;
+      for (Index p = (b + 1) * L <= channels ? full : 0; p < hw; ++p)
+        blocked[p * L + l] = c < channels ? x[c * hw + p] : T(0);
+    }
+  }
+}
+
+/// x[c][p] = blocked[c / lanes][p][c % lanes] + (bias ? bias[c] : 0) for c < channels.
+template <class T>
+void from_blocked(const T* blocked, Index channels, Index hw, const T* bias, T* x) {
+  constexpr Index L = detail::lanes<T>;
+  const Index full = (hw / L) * L;
+  for (Index b = 0; b < channel_blocks<T>(channels); ++b, blocked += hw * L) {
+    const Index first = (b + 1) * L <= channels ? full : 0;
+    for (Index p = 0; p < first; p += L) detail::transpose_tile(blocked + p * L, L, x + b * L * hw + p, hw);
+    for (Index c = b * L; c < std::min(channels, (b + 1) * L); ++c)
+      for (Index p = first; p < hw; ++p) x[c * hw + p] = blocked[p * L + c % L];
+    if (bias)
+      for (Index c = b * L; c < std::min(channels, (b + 1) * L); ++c)
+        for (Index p = 0; p < hw; ++p) x[c * hw + p] += bias[c];
+  }
+}
+
+/// Packs weights for blocked_correlate: packed[b][c][ky][kx][l] = at(b*lanes + l, c, ky*k + kx),
+/// zero past the last of `outs` outputs.
+template <class T, class At>
+void pack_blocked(Index outs, Index channels, Index k, At at, T* packed) {
+  constexpr Index L = detail::lanes<T>;
+  for (Index b = 0; b < channel_blocks<T>(outs); ++b)
+    for (Index c = 0; c < channels; ++c)
+      for (Index j = 0; j < k * k; ++j)
+        for (Index l = 0; l < L; ++l) *packed++ = b * L + l < outs ? at(b * L + l, c, j) : T(0);
+}
+
+/// out (blocked, `outs` channels) = the correlation of `channels` padded
+/// planes (p's layout, p.stride apart) with k x k weights packed by
+/// pack_blocked; k is 3 or 5.
+template <class T>
+void blocked_correlate(const PlaneLayout& p, Index outs, Index channels, const T* packed, const T* planes, T* out) {
+  const Index w_block = channels * p.kernel * p.kernel * detail::lanes<T>;
+  if (p.kernel == 3)
+    detail::blocked_image<T, 3>(packed, w_block, channel_blocks<T>(outs), channels, planes, p.stride, p.wp, p.height,
+                                p.width, out);
+  else
+    detail::blocked_image<T, 5>(packed, w_block, channel_blocks<T>(outs), channels, planes, p.stride, p.wp, p.height,
+                                p.width, out);
+}
+
+/// dw[b][c][ky][kx] (packets) += the correlation of one image's blocked
+/// gradient dy (`outs` channels) with its `channels` padded planes, k 3 or 5.
+template <class T>
+void blocked_correlate_grad(const PlaneLayout& p, Index outs, Index channels, const T* dy, const T* planes, T* dw) {
+  constexpr Index L = detail::lanes<T>;
+  const Index k = p.kernel, kk = k * k, dy_block = p.height * p.width * L, dw_block = channels * kk * L;
+  const Index blocks = channel_blocks<T>(outs);
+  for (Index c = 0; c < channels; ++c) {
+    const T* in = planes + c * p.stride;
+    T* dwc = dw + c * kk * L;
+    if (k == 3) {
+      constexpr int TC = detail::blocked_grad_cols(3);
+      Index b = 0;
+      for (; b + 1 < blocks; b += 2)
+        detail::blocked_grad<T, 3, 2, TC / 2>(dy + b * dy_block, dy_block, p.height, p.width, in, p.wp,
+                                              dwc + b * dw_block, dw_block);
+      if (b < blocks)
+        detail::blocked_grad<T, 3, 1, TC>(dy + b * dy_block, dy_block, p.height, p.width, in, p.wp,
+                                          dwc + b * dw_block, dw_block);
+    } else {
+      for (Index b = 0; b < blocks; ++b)
+        detail::blocked_grad<T, 5, 1, detail::blocked_grad_cols(5)>(dy + b * dy_block, dy_block, p.height, p.width,
+                                                                    in, p.wp, dwc + b * dw_block, dw_block);
+    }
+  }
+}
+
+}  // namespace shallow

@@ -1,0 +1,117 @@
+/// \file
+/// Direct 3x3 and 5x5 'same' convolutions vectorised over channels
+/// (blocked.hpp): per image, x is copied once into zero-padded planes and
+/// the kernels compute output blocks of lanes<T> channels, pixel-major,
+/// which are then copied out to NCHW.
+///
+///   forward           y_i  = correlate(W, pad(x_i)) + b
+///   backward-weights  dW  += correlate(blocked(dy_i), pad(x_i)),  db += rowsum(dy_i)
+///   backward-data     dx_i = correlate(flip(W)^T, pad(dy_i))
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "blocked.hpp"
+#include "conv_kernel.hpp"
+
+namespace shallow {
+
+/// Channel-blocked direct convolution for stride-1 'same' 3x3 and 5x5 kernels (the contract in this file's comment).
+template <class T>
+class BlockedConv final : public ConvKernel<T> {
+ public:
+  /// Stride-1 convolutions with a 3x3 or 5x5 kernel that keep the image size.
+  static bool accepts(const ConvGeometry& g) {
+    return g.keeps_size() && (g.kernel == 3 || g.kernel == 5) && g.pad_top == g.kernel / 2 &&
+           g.pad_left == g.kernel / 2;
+  }
+  ConvAlgorithm algorithm() const override { return ConvAlgorithm::blocked; }
+
+  void forward(const ConvGeometry& g, const Tensor4<T>& x, const MatrixR<T>& w, const T* bias, Tensor4<T>& y,
+               ImageHook after) override {
+    prepare(g);
+    const Index k = g.kernel, hw = g.cols();
+    pack_blocked(g.out_channels, g.channels, k, [&](Index o, Index c, Index j) { return w(o, c * k * k + j); },
+                 forward_.data());
+    const Index n = x.dimension(0);
+#pragma omp parallel
+    {
+      const auto t = std::size_t(thread_id());
+#pragma omp for schedule(dynamic)
+      for (Index i = 0; i < n; ++i) {
+        to_planes(plane_, g.channels, g.pad_top, g.pad_left, x.data() + i * g.in_size(), xplanes_[t].data());
+        blocked_correlate(plane_, g.out_channels, g.channels, forward_.data(), xplanes_[t].data(), out_[t].data());
+        from_blocked(out_[t].data(), g.out_channels, hw, bias, y.data() + i * g.out_size());
+        after(i);
+      }
+    }
+  }
+
+  void backward(const ConvGeometry& g, const Tensor4<T>& x, const Tensor4<T>& dy, const MatrixR<T>& w,
+                Tensor4<T>* dx, MatrixR<T>& dw, VectorX<T>* db, ImageHook before, ImageHook after) override {
+    prepare(g);
+    const Index k = g.kernel, kk = k * k, in = g.channels, out = g.out_channels, hw = g.cols();
+    constexpr Index L = detail::lanes<T>;
+    if (dx)
+      pack_blocked(in, out, k, [&](Index c, Index o, Index j) { return w(o, c * kk + kk - 1 - j); },
+                   backward_.data());
+    partials_.run(x.dimension(0), dw, db, [&](int tid, Range r, MatrixR<T>& dw_t, VectorX<T>& db_t) {
+      const auto t = std::size_t(tid);
+      VectorX<T>& sums = sums_[t];
+      sums.setZero();
+      for (Index i = r.begin; i < r.end; ++i) {
+        before(i);
+        const T* dyi = dy.data() + i * g.out_size();
+        to_planes(plane_, in, g.pad_top, g.pad_left, x.data() + i * g.in_size(), xplanes_[t].data());
+        to_blocked(dyi, out, hw, out_[t].data());
+        if (db) db_t += ConstMatrixMap<T>(dyi, out, hw).rowwise().sum();
+        blocked_correlate_grad(plane_, out, in, out_[t].data(), xplanes_[t].data(), sums.data());
+        if (dx) {
+          to_planes(plane_, out, g.pad_top, g.pad_left, dyi, dplanes_[t].data());
+          blocked_correlate(plane_, in, out, backward_.data(), dplanes_[t].data(), out_[t].data());
+          from_blocked(out_[t].data(), in, hw, static_cast<const T*>(nullptr), dx->data() + i * g.in_size());
+        }
+        after(i);
+      }
+      // sums[b][c][j][l] is dW(b*L + l, c*kk + j).
+      for (Index o = 0; o < out; ++o)
+        for (Index j = 0; j < in * kk; ++j) dw_t(o, j) += sums[((o / L) * in * kk + j) * L + o % L];
+    });
+  }
+
+ private:
+  // One workspace set per thread for g; a no-op when g and the thread
+  // count are those of the last call.
+  void prepare(const ConvGeometry& g) {
+    const auto threads = static_cast<std::size_t>(num_threads());
+    if (g == geometry_ && xplanes_.size() >= threads) return;
+    geometry_ = g;
+    const Index k = g.kernel, in = g.channels, out = g.out_channels, L = detail::lanes<T>;
+    const Index in_blocks = channel_blocks<T>(in), out_blocks = channel_blocks<T>(out);
+    plane_ = plane_layout<T>(k, g.height, g.width);
+    forward_.resize(out_blocks * in * k * k * L);
+    backward_.resize(in_blocks * out * k * k * L);
+    const std::size_t size = std::max(xplanes_.size(), threads);
+    xplanes_.resize(size);
+    dplanes_.resize(size);
+    out_.resize(size);
+    sums_.resize(size);
+    for (std::size_t t = 0; t < size; ++t) {
+      // Zero once: only plane interiors are ever written.
+      xplanes_[t].setZero(in * plane_.stride);
+      dplanes_[t].setZero(out * plane_.stride);
+      out_[t].resize(std::max(in_blocks, out_blocks) * g.cols() * L);
+      sums_[t].resize(out_blocks * in * k * k * L);
+    }
+    partials_.resize(size, out, g.rows());
+  }
+
+  ConvGeometry geometry_;
+  PlaneLayout plane_;
+  VectorX<T> forward_, backward_;  // weights packed for the forward and backward-data correlations
+  std::vector<VectorX<T>> xplanes_, dplanes_, out_, sums_;
+  GradientPartials<T> partials_;
+};
+
+}  // namespace shallow
