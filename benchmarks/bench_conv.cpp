@@ -104,7 +104,7 @@ void BM_Conv2dPass(benchmark::State& state) {
 
 // A conv step or pass with the algorithm forced, so the algorithms are timed
 // on the same shapes in one run. Args: in, out, spatial size, kernel,
-// algorithm (ConvAlgorithm as a number: 1 im2col, 2 planes, 3 winograd),
+// algorithm (ConvAlgorithm as a number: 1 im2col, 2 planes, 3 winograd, 4 blocked),
 // threads.
 template <Pass P, bool Step>
 void BM_ConvAlgorithm(benchmark::State& state) {
@@ -203,7 +203,7 @@ void conv_shapes(benchmark::internal::Benchmark* b) {
 }
 
 // The shapes of the Winograd targets, and the 5x5 ones that set
-// the automatic choice for 5x5, with planes and winograd.
+// the automatic choice for 5x5, with the two direct algorithms and Winograd.
 void algorithm_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"in", "out", "HW", "k", "algo", "threads"});
   const int shapes[][4] = {{16, 16, 28, 3}, {16, 128, 28, 3}, {32, 32, 32, 3}, {64, 64, 32, 3}, {48, 48, 16, 3},
@@ -212,7 +212,7 @@ void algorithm_shapes(benchmark::internal::Benchmark* b) {
                            {64, 64, 16, 5}, {96, 96, 8, 5},   {4, 4, 8, 5},    {8, 8, 8, 5}};
   for (int threads : {1, 2})
     for (const auto& s : shapes)
-      for (ConvAlgorithm a : {ConvAlgorithm::planes, ConvAlgorithm::winograd})
+      for (ConvAlgorithm a : {ConvAlgorithm::planes, ConvAlgorithm::blocked, ConvAlgorithm::winograd})
         b->Args({s[0], s[1], s[2], s[3], int(a), threads});
 }
 

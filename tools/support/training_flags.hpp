@@ -36,7 +36,7 @@ inline void declare_training_flags(cli::Parser& p) {
       .option("branch-norm", "none", "for --model fast: none | batchnorm (each residual branch is "
                                      "relu(BN(conv(x))), without a conv bias)")
       .option("conv-algorithm", "auto", "the residual branches' convolution algorithm: auto (chosen per geometry) | "
-                                        "im2col | planes | winograd (3x3 and 5x5 only)")
+                                        "im2col | planes | winograd | blocked (the last two 3x3 and 5x5 only)")
       .integer_option("epochs", "1", "epochs", 1, 1 << 20)
       .integer_option("batch", "64", "batch size", 1, 1 << 20)
       .option("optimizer", "adam", "sgd | adam | adamw")

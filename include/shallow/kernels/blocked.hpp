@@ -32,10 +32,8 @@ namespace detail {
 // Tiles: OB output blocks by up to TC pixels of one row. OB*(K + TC) + 1
 // registers hold the K weight packets of a kernel row, the accumulators and
 // the broadcast pixel.
-inline constexpr int blocked_pair_cols(int k) { return many_registers ? (k <= 3 ? 12 : 8) : 4; }
+inline constexpr int blocked_pair_cols(int k) { return many_registers ? (k <= 3 ? 12 : 8) : (k <= 3 ? 4 : 2); }
 inline constexpr int blocked_single_cols = many_registers ? 16 : 8;
-// The weight gradient's tiles hold OB*K*K sums and OB*TC gradient packets.
-inline constexpr int blocked_grad_cols(int k) { return many_registers ? (k <= 3 ? 8 : 4) : 2; }
 
 // out[ob][t] = sum_{c, ky, kx} w[ob][c][ky][kx] * in[c][ky*wp + t + kx] for
 // ob < OB, t < TC: one row of TC output pixels of OB blocks. w holds packets
@@ -80,11 +78,12 @@ void blocked_row(const T* w, Index w_block, Index channels, const T* in, Index p
     for (int t = 0; t < TC; ++t) Eigen::internal::pstoreu(out + ob * out_block + t * L, acc[ob][t]);
 }
 
-// acc[ob][ky*K + kx] += sum_{t < C} dy[ob][t] * in[ky*wp + t + kx]: one
-// tile of C pixels of a row, its gradient packets loaded once.
-template <class T, int K, int OB, int C>
-EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[OB][K * K], const T* dy, Index dy_block, const T* in,
-                                           Index wp) {
+// acc[t % S][ob][ky*K + kx] += dy[ob][t] * in[ky*wp + t + kx] for t < C:
+// one tile of C pixels of a row, its gradient packets loaded once. S sets
+// of sums make S times as many independent chains of multiply-adds.
+template <class T, int K, int OB, int S, int C>
+EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[S][OB][K * K], const T* dy, Index dy_block,
+                                           const T* in, Index wp) {
   using P = Packet<T>;
   constexpr Index L = lanes<T>;
   P g[OB][C];
@@ -104,7 +103,7 @@ EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[OB][K * K], const T*
         if (t < 0 || t >= C) continue;
         SHALLOW_UNROLL
         for (int ob = 0; ob < OB; ++ob)
-          acc[ob][ky * K + kx] = Eigen::internal::pmadd(g[ob][t], v, acc[ob][ky * K + kx]);
+          acc[t % S][ob][ky * K + kx] = Eigen::internal::pmadd(g[ob][t], v, acc[t % S][ob][ky * K + kx]);
       }
     }
   }
@@ -113,29 +112,42 @@ EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[OB][K * K], const T*
 // dw[ob][ky][kx] += sum_{oy, ox} dy[ob][oy][ox] * in[(oy + ky)*wp + ox + kx]
 // over a whole height x width image, for one input channel's padded plane
 // `in` and OB gradient blocks (dy[ob] at dy + ob*dy_block, pixel-major
-// packets); dw[ob][j] is the packet at dw + ob*dw_block + j*lanes. The K*K
-// sums of each block stay in registers for the whole image; rows are taken
-// TC pixels at a time, what is left of a row one pixel at a time.
-template <class T, int K, int OB, int TC>
+// packets); dw[ob][j] is the packet at dw + ob*dw_block + j*lanes. The
+// sums stay in registers for the whole image, in S sets (a single 3x3
+// block's 9 chains would wait on the multiply-add latency); rows are taken
+// TC pixels at a time (TC a multiple of S), what is left one pixel at a time.
+template <class T, int K, int OB, int S, int TC>
 void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const T* in, Index wp, T* dw,
                   Index dw_block) {
+  static_assert(TC % S == 0, "each tile starts on the first set of sums");
   using P = Packet<T>;
   constexpr Index L = lanes<T>;
-  P acc[OB][K * K];
+  P acc[S][OB][K * K];
   SHALLOW_UNROLL
-  for (int ob = 0; ob < OB; ++ob) {
+  for (int s = 0; s < S; ++s) {
     SHALLOW_UNROLL
-    for (int j = 0; j < K * K; ++j) acc[ob][j] = Eigen::internal::ploadu<P>(dw + ob * dw_block + j * L);
+    for (int ob = 0; ob < OB; ++ob) {
+      SHALLOW_UNROLL
+      for (int j = 0; j < K * K; ++j)
+        acc[s][ob][j] = s == 0 ? Eigen::internal::ploadu<P>(dw + ob * dw_block + j * L)
+                               : Eigen::internal::pset1<P>(T(0));
+    }
   }
   for (Index oy = 0; oy < height; ++oy, dy += width * L, in += wp) {
     Index ox = 0;
-    for (; ox + TC <= width; ox += TC) blocked_grad_tile<T, K, OB, TC>(acc, dy + ox * L, dy_block, in + ox, wp);
-    for (; ox < width; ++ox) blocked_grad_tile<T, K, OB, 1>(acc, dy + ox * L, dy_block, in + ox, wp);
+    for (; ox + TC <= width; ox += TC)
+      blocked_grad_tile<T, K, OB, S, TC>(acc, dy + ox * L, dy_block, in + ox, wp);
+    for (; ox < width; ++ox) blocked_grad_tile<T, K, OB, S, 1>(acc, dy + ox * L, dy_block, in + ox, wp);
   }
   SHALLOW_UNROLL
   for (int ob = 0; ob < OB; ++ob) {
     SHALLOW_UNROLL
-    for (int j = 0; j < K * K; ++j) Eigen::internal::pstoreu(dw + ob * dw_block + j * L, acc[ob][j]);
+    for (int j = 0; j < K * K; ++j) {
+      P sum = acc[0][ob][j];
+      SHALLOW_UNROLL
+      for (int s = 1; s < S; ++s) sum = Eigen::internal::padd(sum, acc[s][ob][j]);
+      Eigen::internal::pstoreu(dw + ob * dw_block + j * L, sum);
+    }
   }
 }
 
@@ -274,19 +286,22 @@ void blocked_correlate_grad(const PlaneLayout& p, Index outs, Index channels, co
   for (Index c = 0; c < channels; ++c) {
     const T* in = planes + c * p.stride;
     T* dwc = dw + c * kk * L;
+    // Tiles of S*OB*K*K sums and OB*TC gradient packets: 3x3 in pairs of
+    // blocks (27 registers), or single blocks in two sets of sums; 5x5 in
+    // single blocks. With 16 registers, 5x5 sums spill.
+    Index b = 0;
     if (k == 3) {
-      constexpr int TC = detail::blocked_grad_cols(3);
-      Index b = 0;
-      for (; b + 1 < blocks; b += 2)
-        detail::blocked_grad<T, 3, 2, TC / 2>(dy + b * dy_block, dy_block, p.height, p.width, in, p.wp,
+      if constexpr (detail::many_registers)
+        for (; b + 1 < blocks; b += 2)
+          detail::blocked_grad<T, 3, 2, 1, 4>(dy + b * dy_block, dy_block, p.height, p.width, in, p.wp,
                                               dwc + b * dw_block, dw_block);
-      if (b < blocks)
-        detail::blocked_grad<T, 3, 1, TC>(dy + b * dy_block, dy_block, p.height, p.width, in, p.wp,
-                                          dwc + b * dw_block, dw_block);
+      for (; b < blocks; ++b)
+        detail::blocked_grad<T, 3, 1, detail::many_registers ? 2 : 1, detail::many_registers ? 8 : 2>(
+            dy + b * dy_block, dy_block, p.height, p.width, in, p.wp, dwc + b * dw_block, dw_block);
     } else {
-      for (Index b = 0; b < blocks; ++b)
-        detail::blocked_grad<T, 5, 1, detail::blocked_grad_cols(5)>(dy + b * dy_block, dy_block, p.height, p.width,
-                                                                    in, p.wp, dwc + b * dw_block, dw_block);
+      for (; b < blocks; ++b)
+        detail::blocked_grad<T, 5, 1, 1, 4>(dy + b * dy_block, dy_block, p.height, p.width, in, p.wp,
+                                            dwc + b * dw_block, dw_block);
     }
   }
 }

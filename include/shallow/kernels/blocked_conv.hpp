@@ -75,8 +75,9 @@ class BlockedConv final : public ConvKernel<T> {
         after(i);
       }
       // sums[b][c][j][l] is dW(b*L + l, c*kk + j).
-      for (Index o = 0; o < out; ++o)
-        for (Index j = 0; j < in * kk; ++j) dw_t(o, j) += sums[((o / L) * in * kk + j) * L + o % L];
+      for (Index b = 0; b < channel_blocks<T>(out); ++b)
+        for (Index j = 0; j < in * kk; ++j)
+          for (Index l = 0; l < std::min(L, out - b * L); ++l) dw_t(b * L + l, j) += sums[(b * in * kk + j) * L + l];
     });
   }
 
