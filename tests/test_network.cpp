@@ -121,6 +121,12 @@ TEST_CASE("bad specs are clear errors") {
                   ConfigError);
   CHECK_THROWS_AS(make_layer<float>("conv2d in=1 out=2 kernel=3 stride=1 padding=same bias=1 algorithm=fft"),
                   ConfigError);
+  // An optional flag: its default when left out, checked like any flag when given.
+  CHECK(SpecReader("batchnorm2d scale=0").flag("scale", true) == false);
+  CHECK(SpecReader("batchnorm2d").flag("scale", true) == true);
+  CHECK(SpecReader("batchnorm2d").flag("scale", false) == false);
+  CHECK_THROWS_WITH(make_layer<float>("batchnorm2d channels=2 eps=1e-5 momentum=0.1 scale=yes"),
+                    Catch::Contains("scale=yes is not 0 or 1"));
 }
 
 TEST_CASE("parameters are named by position and listed in order") {

@@ -42,7 +42,7 @@ class BatchNorm2d : public Layer<T> {
     const long long channels = s.integer("channels");
     s.reserve_parameters(4.0 * double(channels));  // and the running statistics
     auto bn = std::make_unique<BatchNorm2d<T>>(channels, s.number("eps"), s.number("momentum"),
-                                               !s.has("scale") || s.flag("scale"));
+                                               s.flag("scale", true));
     s.finish();
     return bn;
   }

@@ -485,9 +485,9 @@ std::unique_ptr<Layer<T>> ResidualBlock<T>::from_spec(const SpecReader& s) {
   o.bias = s.flag("bias");
   if (s.has("negative_slope")) o.negative_slope = s.number("negative_slope");
   if (s.has("algorithm")) o.algorithm = parse_conv_algorithm(s.text("algorithm"));
-  if (s.has("batchnorm")) o.batchnorm = s.flag("batchnorm");
+  o.batchnorm = s.flag("batchnorm", o.batchnorm);
   if (o.batchnorm || s.has("batchnorm_momentum")) o.batchnorm_momentum = s.number("batchnorm_momentum");
-  if (s.has("batchnorm_scale")) o.batchnorm_scale = s.flag("batchnorm_scale");
+  o.batchnorm_scale = s.flag("batchnorm_scale", o.batchnorm_scale);
   const long long n = s.integer("layers"), c = s.integer("channels"), k = s.integer("kernel");
   s.reserve_parameters(double(n) * (double(c) * double(c) * double(k) * double(k) + double(o.batchnorm ? 5 : 1) * double(c)));
   auto block = make_residual<T>(layout, n, c, k, o);

@@ -100,6 +100,8 @@ class SpecReader {
     if (s != "0" && s != "1") fail(key + "=" + s + " is not 0 or 1");
     return s == "1";
   }
+  /// The 0/1 value of key, or `otherwise` when the spec leaves key out.
+  bool flag(const std::string& key, bool otherwise) const { return has(key) ? flag(key) : otherwise; }
   /// Takes `count` parameters (a product of values read from the spec, in
   /// double so it cannot overflow) out of the budget; ConfigError when they
   /// do not fit. Call in from_spec before constructing the layer.

@@ -184,7 +184,7 @@ class Exporter {
     } else if (kind == "batchnorm2d") {
       const Index c = s.integer("channels");
       image();
-      const bool scale = !s.has("scale") || s.flag("scale");  // else gamma is 1
+      const bool scale = s.flag("scale", true);  // else gamma is 1
       const std::string gamma =
           scale ? weight("weight", {c}) : constant("weight", {i64(c)}, std::vector<float>(std::size_t(c), 1.0f));
       x_ = batchnorm(x_, gamma, weight("bias", {c}), buffer("running_mean", c), buffer("running_var", c),
@@ -240,8 +240,8 @@ class Exporter {
   // with BN_i(conv_i(...)) for batchnorm=1.
   void residual(const SpecReader& s, bool parallel) {
     const Index n = s.integer("layers"), c = s.integer("channels"), k = s.integer("kernel");
-    const bool has_bias = s.integer("bias") != 0, normed = s.has("batchnorm") && s.flag("batchnorm");
-    const bool scaled = !s.has("batchnorm_scale") || s.flag("batchnorm_scale");  // else gamma is 1
+    const bool has_bias = s.integer("bias") != 0, normed = s.flag("batchnorm", false);
+    const bool scaled = s.flag("batchnorm_scale", true);  // else gamma is 1
     const std::vector<float> ones(std::size_t(c), 1.0f);
     const Activation act = parse_activation(s.text("activation"));
     const double slope = s.has("negative_slope") ? s.number("negative_slope") : default_negative_slope;
