@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Figures 3-5 and Table 2 of "Make Deep Networks Shallow Again" from shallow-sweep CSVs, with intervals.
 
-usage: scripts/plot_sweep.py [--out DIR] SWEEP.csv...
+usage: scripts/plot_sweep.py [--out DIR] [--per-kernel] SWEEP.csv...
 
 Writes DIR/fig3.png (loss against layers, 1 filter), DIR/fig4.png (against
 filters, 16 layers), DIR/fig5.png (against layers/filters, layers x filters
@@ -168,13 +168,30 @@ def pairs_of(rows):
             if k in by_layout["parallel"]]
 
 
-def plot_figure(rows, name, title, take, x_of, x_label, out_dir):
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, (dataset, dataset_title) in zip(axes, DATASETS):
+def datasets_in(rows):
+    """The (dataset, title) pairs that have rows: one panel each."""
+    present = {r["dataset"] for r in rows}
+    return [d for d in DATASETS if d[0] in present]
+
+
+def panels(count, height):
+    fig, axes = plt.subplots(1, count, figsize=(5.5 * count, height), squeeze=False)
+    return fig, axes[0]
+
+
+def plot_figure(rows, name, title, take, x_of, x_label, out_dir, per_kernel):
+    panel_list = [(d, t, k) for d, t in datasets_in(rows)
+                  for k in (sorted({r["kernel"] for r in rows if r["dataset"] == d}) if per_kernel else [None])]
+    if not any(take(r) for r in rows):
+        print(f"{name}: no runs in its axes, not drawn", file=sys.stderr)
+        return None
+    fig, axes = panels(len(panel_list), 4.2)
+    for ax, (dataset, dataset_title, kernel) in zip(axes, panel_list):
         for layout, layout_title, colour in LAYOUTS:
             groups = defaultdict(list)
             for r in rows:
-                if r["dataset"] == dataset and r["layout"] == layout and take(r):
+                if (r["dataset"] == dataset and r["layout"] == layout and take(r)
+                        and kernel in (None, r["kernel"])):
                     groups[x_of(r)].append(r)
             xs = sorted(groups)
             for column, style, what in (("train_eval_loss", "-", "train"), ("val_loss", "--", "validation")):
@@ -183,9 +200,9 @@ def plot_figure(rows, name, title, take, x_of, x_label, out_dir):
                             fmt=style, marker="o", color=colour, capsize=3, label=f"{layout_title}, {what}")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_title(dataset_title)
+        ax.set_title(dataset_title + ("" if kernel is None else f", kernel {kernel}"))
         ax.set_xlabel(x_label)
-        ax.set_ylabel("cross-entropy loss (mean, 95% interval)")
+        ax.set_ylabel("cross-entropy loss" + (" (mean, 95% interval)" if not per_kernel else ""))
         ax.grid(True, alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.suptitle(title)
@@ -198,8 +215,9 @@ def plot_figure(rows, name, title, take, x_of, x_label, out_dir):
 
 def plot_speed(rows, out_dir):
     """images/s of the parallel against the sequential layout, one point per run."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
-    for ax, (dataset, dataset_title) in zip(axes, DATASETS):
+    datasets = datasets_in(rows)
+    fig, axes = panels(len(datasets), 4.5)
+    for ax, (dataset, dataset_title) in zip(axes, datasets):
         pairs = pairs_of([r for r in rows if r["dataset"] == dataset])
         for kernel, marker in ((3, "o"), (5, "s")):
             ps = [(s, p) for s, p in pairs if s["kernel"] == kernel]
@@ -298,12 +316,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("csv", nargs="+", help="shallow-sweep CSV files (runs of one scale)")
     ap.add_argument("--out", default="docs/sweep", help="directory for the PNGs and tables.md (default: docs/sweep)")
+    ap.add_argument("--per-kernel", action="store_true",
+                    help="one panel per kernel size instead of the mean over kernels (for one-seed runs, "
+                         "where an interval over two kernels says little)")
     args = ap.parse_args()
     rows = read_rows(args.csv)
     if not rows:
         sys.exit("plot_sweep.py: the CSV files hold no rows")
     os.makedirs(args.out, exist_ok=True)
-    written = [plot_figure(rows, *f, args.out) for f in FIGURES] + [plot_speed(rows, args.out)]
+    written = [plot_figure(rows, *f, args.out, args.per_kernel) for f in FIGURES] + [plot_speed(rows, args.out)]
+    written = [path for path in written if path]
     scales = sorted({(r["train_limit"], r["val_limit"], r["epochs"]) for r in rows})
     seeds = sorted({r["seed"] for r in rows})
     text = ["<!-- written by scripts/plot_sweep.py from " + ", ".join(args.csv) + " -->", "",

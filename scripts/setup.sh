@@ -4,7 +4,8 @@
 #   scripts/setup.sh [--extras] [PACKAGE...]
 # --extras also installs what the optional tests need: ONNX (libonnx-dev,
 # python3-onnx) with onnxruntime-node from npm (into .cache/onnxruntime),
-# a one-node Slurm cluster (slurmctld, slurmd, munge) and Doxygen; without
+# a one-node Slurm cluster (slurmctld, slurmd, munge), Doxygen and
+# matplotlib (for scripts/plot_sweep.py); without
 # them those tests are skipped with their reason.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,7 @@ if [ "${1:-}" = "--extras" ]; then
 fi
 packages=(cmake g++ make libeigen3-dev catch2 libstb-dev zlib1g-dev libbenchmark-dev "$@")
 if [ "$extras" -eq 1 ]; then
-  packages+=(libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx doxygen slurmctld slurmd slurm-client munge)
+  packages+=(libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-matplotlib doxygen slurmctld slurmd slurm-client munge)
   command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 missing=()

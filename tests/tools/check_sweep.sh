@@ -4,7 +4,8 @@
 # 2 seeds on a tiny MNIST writes 4 correct rows and their epoch records; a
 # re-run skips them; a sweep killed mid-run resumes that run from its last
 # epoch and ends equal to the whole run; a second sweep on the same --out is
-# refused; shards 0/2 and 1/2, merged, equal the whole run.
+# refused; shards 0/2 and 1/2, merged, equal the whole run; scripts/plot_sweep.py
+# draws the figures and tables from such rows.
 # usage: check_sweep.sh BIN_DIR    (data: see data_root in common.sh)
 set -euo pipefail
 bin=$(cd "$1" && pwd)
@@ -135,4 +136,30 @@ rc=0; "$sweep" --merge m2.csv s0.csv old.csv 2>err || rc=$?
 [ "$rc" -eq 1 ] && grep -q "old.csv: its header 'dataset,layout' is not shallow-sweep's" err ||
   fail "merge of a mismatched header: $rc $(cat err)"
 [ ! -e m2.csv ] || fail "a failed merge wrote its output"
+
+# The figures and tables from one dataset's rows, averaged and per kernel:
+# whole.csv's runs copied onto the figures' axes (Figure 3: 1 filter; 4: 16
+# layers; 5: layers x filters = 32), each copy keeping its pair and losses.
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  awk -F, -v OFS=, 'NR == 1 { print; next }
+    { split("2:1 16:1 16:2 32:1 8:4", axes, " ")
+      for (i in axes) { split(axes[i], lf, ":"); $4 = lf[1]; $5 = lf[2]; print } }' whole.csv >axes.csv
+  for mode in mean per-kernel; do
+    flag=(); [ "$mode" = mean ] || flag=(--per-kernel)
+    /usr/bin/python3 "$here/../../scripts/plot_sweep.py" "${flag[@]}" --out "plots-$mode" axes.csv >out 2>&1 ||
+      fail "plot_sweep.py ($mode) failed: $(cat out)"
+    for f in fig3.png fig4.png fig5.png speed.png; do
+      [ -s "plots-$mode/$f" ] || fail "plot_sweep.py ($mode) wrote no $f: $(cat out)"
+    done
+    grep -qE '^\| MNIST \| [^|]+ \| 10 \| ' "plots-$mode/tables.md" ||
+      fail "plot_sweep.py ($mode): no paired row of 10 pairs: $(cat "plots-$mode/tables.md")"
+  done
+  # Runs outside every figure's axes: the tables, and no empty figures.
+  /usr/bin/python3 "$here/../../scripts/plot_sweep.py" --out plots-none whole.csv >out 2>&1 ||
+    fail "plot_sweep.py on runs outside the figures failed: $(cat out)"
+  [ -s plots-none/tables.md ] && [ ! -e plots-none/fig3.png ] && grep -q "fig3: no runs in its axes" out ||
+    fail "plot_sweep.py on runs outside the figures: $(cat out)"
+else
+  echo "python3-matplotlib is absent: plot_sweep.py not checked (scripts/setup.sh --extras installs it)"
+fi
 echo "sweep: all checks passed"
