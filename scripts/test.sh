@@ -34,9 +34,14 @@ fi
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
 if [ "${1:-}" = "--sanitize" ]; then
-  # consumer_project builds its own programs against an installed copy,
-  # without the sanitizers: the Release run already covers it.
-  ctest --output-on-failure -j "$(nproc)" -E '^consumer_project$'
+  # Left to the Release run: consumer_project, which builds its own programs
+  # without the sanitizers; and two checks of results, not of memory, whose
+  # code the other tests run under the sanitizers in small: the 90% MNIST
+  # accuracy check (training, as test_training's other cases) and
+  # onnx_export (onnxruntime and ONNX's checker on trained networks; the
+  # exporter itself runs in onnx_export_unit). At -O1 with the sanitizers
+  # those two took 9 of the run's 21 core-minutes.
+  ctest --output-on-failure -j "$(nproc)" -E '^(consumer_project|onnx_export|test_training:Training: both layouts reach 90%.*)$'
 else
   ctest --output-on-failure -j "$(nproc)"
 fi

@@ -114,12 +114,12 @@ EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[S][OB][K * K], const
 // `in` and OB gradient blocks (dy[ob] at dy + ob*dy_block, pixel-major
 // packets); dw[ob][j] is the packet at dw + ob*dw_block + j*lanes. The
 // sums stay in registers for the whole image, in S sets (a single 3x3
-// block's 9 chains would wait on the multiply-add latency); rows are taken
-// TC pixels at a time (TC a multiple of S), what is left one pixel at a time.
+// block's 9 chains would wait on the multiply-add latency; which pixel
+// feeds which set does not matter); rows are taken TC pixels at a time,
+// what is left one pixel at a time.
 template <class T, int K, int OB, int S, int TC>
 void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const T* in, Index wp, T* dw,
                   Index dw_block) {
-  static_assert(TC % S == 0, "each tile starts on the first set of sums");
   using P = Packet<T>;
   constexpr Index L = lanes<T>;
   P acc[S][OB][K * K];
