@@ -175,23 +175,27 @@ def datasets_in(rows):
 
 
 def panels(count, height):
-    fig, axes = plt.subplots(1, count, figsize=(5.5 * count, height), squeeze=False)
-    return fig, axes[0]
+    """A figure of `count` panels, two to a row, and the list of its axes."""
+    cols = min(count, 2)
+    rows = (count + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, height * rows), squeeze=False)
+    return fig, list(axes.flat)
 
 
 def plot_figure(rows, name, title, take, x_of, x_label, out_dir, per_kernel):
-    panel_list = [(d, t, k) for d, t in datasets_in(rows)
-                  for k in (sorted({r["kernel"] for r in rows if r["dataset"] == d}) if per_kernel else [None])]
-    if not any(take(r) for r in rows):
+    rows = [r for r in rows if take(r)]
+    if not rows:
         print(f"{name}: no runs in its axes, not drawn", file=sys.stderr)
         return None
+    # A panel per dataset (and kernel) with runs in this figure's axes.
+    panel_list = [(d, t, k) for d, t in datasets_in(rows)
+                  for k in (sorted({r["kernel"] for r in rows if r["dataset"] == d}) if per_kernel else [None])]
     fig, axes = panels(len(panel_list), 4.2)
     for ax, (dataset, dataset_title, kernel) in zip(axes, panel_list):
         for layout, layout_title, colour in LAYOUTS:
             groups = defaultdict(list)
             for r in rows:
-                if (r["dataset"] == dataset and r["layout"] == layout and take(r)
-                        and kernel in (None, r["kernel"])):
+                if r["dataset"] == dataset and r["layout"] == layout and kernel in (None, r["kernel"]):
                     groups[x_of(r)].append(r)
             xs = sorted(groups)
             for column, style, what in (("train_eval_loss", "-", "train"), ("val_loss", "--", "validation")):
