@@ -1,9 +1,10 @@
 // Conv2d (float) against a naive direct convolution in double, on random
-// shapes, with every algorithm that accepts each shape forced in turn; and
-// im2col/col2im as an adjoint pair.
+// shapes, with every algorithm that accepts each shape forced in turn;
+// im2col/col2im as an adjoint pair; to_planes against its layout.
 #include <catch2/catch.hpp>
 
 #include <iterator>
+#include <vector>
 
 #include <shallow/shallow.hpp>
 
@@ -124,6 +125,29 @@ TEST_CASE("col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>") {
     col2im(g, c.data(), back.data());
     CHECK(col.dot(c) == Approx(x.dot(back)).epsilon(1e-12));
   }
+}
+
+TEMPLATE_TEST_CASE("to_planes writes each row into the plane interior and nothing else, at every width", "",
+                   float, double) {
+  using T = TestType;
+  for (Index k : {3, 5})
+    for (Index width = 1; width <= 40; ++width) {
+      INFO("k" << k << " width " << width);
+      const Index height = 3, channels = 2, pad = k / 2;
+      const PlaneLayout p = plane_layout<T>(k, height, width);
+      std::vector<T> x(std::size_t(channels * height * width)), planes(std::size_t(channels * p.stride), T(-7));
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] = T(i + 1);
+      to_planes(p, channels, pad, pad, x.data(), planes.data());
+      Index wrong = 0;
+      for (Index c = 0; c < channels; ++c)
+        for (Index q = 0; q < p.stride; ++q) {
+          const Index row = q / p.wp - pad, col = q % p.wp - pad;
+          const bool inside = row >= 0 && row < height && col >= 0 && col < width;
+          const T expected = inside ? x[std::size_t((c * height + row) * width + col)] : T(-7);
+          wrong += planes[std::size_t(c * p.stride + q)] != expected;
+        }
+      CHECK(wrong == 0);
+    }
 }
 
 TEST_CASE("Conv2d rejects impossible configurations with a ShapeError") {
