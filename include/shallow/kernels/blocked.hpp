@@ -9,8 +9,10 @@
 /// the K taps of that row, and no junk column is ever computed, which is why
 /// small images run at the speed of large ones (the plane kernels of
 /// planes.hpp lose up to a third of their work to junk columns on 8x8).
-/// Inputs stay padded planes (planes.hpp's layout, without slack), so the
-/// kernels read any channel count and only outputs are blocked.
+/// Inputs are read in place, NCHW, any channel count; only outputs are
+/// blocked. The 'same' padding is never stored: kernel rows outside the
+/// image are skipped, and a row's first and last tiles are compiled with the
+/// taps on the padding columns left out.
 #pragma once
 
 #include <algorithm>
@@ -22,8 +24,10 @@
 // stay in registers (GCC peels no more than 16 iterations on its own).
 #if defined(__GNUC__)
 #define SHALLOW_UNROLL _Pragma("GCC unroll 64")
+#define SHALLOW_INLINE_LAMBDA __attribute__((always_inline))
 #else
 #define SHALLOW_UNROLL
+#define SHALLOW_INLINE_LAMBDA
 #endif
 
 namespace shallow {
@@ -35,25 +39,57 @@ namespace detail {
 inline constexpr int blocked_pair_cols(int k) { return many_registers ? (k <= 3 ? 12 : 8) : (k <= 3 ? 4 : 2); }
 inline constexpr int blocked_single_cols = many_registers ? 16 : 8;
 
-// out[ob][t] = sum_{c, ky, kx} w[ob][c][ky][kx] * in[c][ky*wp + t + kx] for
-// ob < OB, t < TC: one row of TC output pixels of OB blocks. w holds packets
-// (block ob at w + ob*w_block), in is channel 0's padded plane at the row's
-// first pixel, planes `plane` apart; out[ob][t] is the packet at
-// out + ob*out_block + t*lanes.
-template <class T, int K, int OB, int TC>
-void blocked_row(const T* w, Index w_block, Index channels, const T* in, Index plane, Index wp, T* out,
-                 Index out_block) {
+// Cuts a row of `width` pixels into near-equal tiles of at most TC and calls
+// f(ox, cols, left, right) for each, cols as an integral_constant and
+// left/right as bool_constants: whether the tile starts or ends the row, so
+// that its taps on the padding (K/2 columns each side) are left out. With
+// TC >= K - 1 every tile of a cut row is at least K/2 wide, so only the
+// first and last tiles touch the padding.
+template <int K, int TC, class F>
+EIGEN_ALWAYS_INLINE void for_row_tiles(Index width, F&& f) {
+  static_assert(TC >= K - 1, "tiles narrower than the padding");
+  using yes = std::true_type;
+  using no = std::false_type;
+  const Index tiles = (width + TC - 1) / TC, base = width / tiles, wider = width % tiles;
+  if (tiles == 1) return with_count<TC>(width, [&](auto cols) { f(Index(0), cols, yes{}, yes{}); });
+  for (Index i = 0, ox = 0; i < tiles; ++i) {
+    const Index n = base + (i < wider ? 1 : 0);
+    // A tile of a cut row is more than TC/2 wide.
+    with_count<TC, TC / 2>(n, [&](auto cols) {
+      if (i == 0)
+        f(ox, cols, yes{}, no{});
+      else if (i + 1 == tiles)
+        f(ox, cols, no{}, yes{});
+      else
+        f(ox, cols, no{}, no{});
+    });
+    ox += n;
+  }
+}
+
+// out[ob][t] = sum_{c, ky, kx} w[ob][c][ky][kx] * x[c][oy + ky - K/2][ox + t + kx - K/2]
+// for ob < OB, t < TC, over the kernel rows ky0 <= ky < ky1 inside the image.
+// w holds packets (block ob at w + ob*w_block); in is x[0][oy][ox], planes
+// `plane` apart, rows `width` apart; Left and Right leave out the padding
+// columns; out[ob][t] is the packet at out + ob*out_block + t*lanes. The
+// kernel rows are unrolled with the rows outside [ky0, ky1) skipped, so
+// that the weights' offsets stay constants.
+template <class T, int K, int OB, int TC, bool Left, bool Right>
+void blocked_row(const T* w, Index w_block, Index channels, const T* in, Index plane, Index width, int ky0, int ky1,
+                 T* out, Index out_block) {
   using P = Packet<T>;
   constexpr Index L = lanes<T>;
+  constexpr int pad = K / 2, u0 = Left ? pad : 0, u1 = Right ? TC + pad : TC + K - 1;
   P acc[OB][TC];
   SHALLOW_UNROLL
   for (int ob = 0; ob < OB; ++ob)
     SHALLOW_UNROLL
     for (int t = 0; t < TC; ++t) acc[ob][t] = Eigen::internal::pset1<P>(T(0));
-  for (Index c = 0; c < channels; ++c, in += plane)
+  for (Index c = 0; c < channels; ++c, in += plane) {
     SHALLOW_UNROLL
     for (int ky = 0; ky < K; ++ky) {
-      const T* row = in + ky * wp;
+      if (ky < ky0 || ky >= ky1) continue;
+      const T* row = in + (ky - pad) * width;
       const T* wr = w + (c * K + ky) * K * L;
       P wv[OB][K];
       SHALLOW_UNROLL
@@ -61,8 +97,8 @@ void blocked_row(const T* w, Index w_block, Index channels, const T* in, Index p
         SHALLOW_UNROLL
         for (int kx = 0; kx < K; ++kx) wv[ob][kx] = Eigen::internal::ploadu<P>(wr + ob * w_block + kx * L);
       SHALLOW_UNROLL
-      for (int u = 0; u < TC + K - 1; ++u) {
-        const P x = Eigen::internal::pset1<P>(row[u]);
+      for (int u = u0; u < u1; ++u) {
+        const P x = Eigen::internal::pset1<P>(row[u - pad]);
         SHALLOW_UNROLL
         for (int kx = 0; kx < K; ++kx) {
           const int t = u - kx;
@@ -72,20 +108,23 @@ void blocked_row(const T* w, Index w_block, Index channels, const T* in, Index p
         }
       }
     }
+  }
   SHALLOW_UNROLL
   for (int ob = 0; ob < OB; ++ob)
     SHALLOW_UNROLL
     for (int t = 0; t < TC; ++t) Eigen::internal::pstoreu(out + ob * out_block + t * L, acc[ob][t]);
 }
 
-// acc[t % S][ob][ky*K + kx] += dy[ob][t] * in[ky*wp + t + kx] for t < C:
-// one tile of C pixels of a row, its gradient packets loaded once. S sets
-// of sums make S times as many independent chains of multiply-adds.
-template <class T, int K, int OB, int S, int C>
+// acc[t % S][ob][ky*K + kx] += dy[ob][t] * rows[ky][ox + t + kx - K/2] for
+// t < C: one tile of C pixels of a row, its gradient packets loaded once;
+// Left and Right leave out the padding columns. S sets of sums make S times
+// as many independent chains of multiply-adds.
+template <class T, int K, int OB, int S, int C, bool Left, bool Right>
 EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[S][OB][K * K], const T* dy, Index dy_block,
-                                           const T* in, Index wp) {
+                                           const T* const (&rows)[K], Index ox) {
   using P = Packet<T>;
   constexpr Index L = lanes<T>;
+  constexpr int pad = K / 2, u0 = Left ? pad : 0, u1 = Right ? C + pad : C + K - 1;
   P g[OB][C];
   SHALLOW_UNROLL
   for (int ob = 0; ob < OB; ++ob) {
@@ -95,8 +134,8 @@ EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[S][OB][K * K], const
   SHALLOW_UNROLL
   for (int ky = 0; ky < K; ++ky) {
     SHALLOW_UNROLL
-    for (int u = 0; u < C + K - 1; ++u) {
-      const P v = Eigen::internal::pset1<P>(in[ky * wp + u]);
+    for (int u = u0; u < u1; ++u) {
+      const P v = Eigen::internal::pset1<P>(rows[ky][ox + u - pad]);
       SHALLOW_UNROLL
       for (int kx = 0; kx < K; ++kx) {
         const int t = u - kx;
@@ -109,16 +148,15 @@ EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[S][OB][K * K], const
   }
 }
 
-// dw[ob][ky][kx] += sum_{oy, ox} dy[ob][oy][ox] * in[(oy + ky)*wp + ox + kx]
-// over a whole height x width image, for one input channel's padded plane
-// `in` and OB gradient blocks (dy[ob] at dy + ob*dy_block, pixel-major
-// packets); dw[ob][j] is the packet at dw + ob*dw_block + j*lanes. The
-// sums stay in registers for the whole image, in S sets (a single 3x3
-// block's 9 chains would wait on the multiply-add latency; which pixel
-// feeds which set does not matter); rows are taken TC pixels at a time,
-// what is left one pixel at a time.
+// dw[ob][ky][kx] += sum_{oy, ox} dy[ob][oy][ox] * x[oy + ky - K/2][ox + kx - K/2]
+// over a whole height x width image, for one input channel's plane x and OB
+// gradient blocks (dy[ob] at dy + ob*dy_block, pixel-major packets); dw[ob][j]
+// is the packet at dw + ob*dw_block + j*lanes. Kernel rows outside the image
+// read `zeros` (width zeros). The sums stay in registers for the whole
+// image, in S sets (a single 3x3 block's 9 chains would wait on the
+// multiply-add latency; which pixel feeds which set does not matter).
 template <class T, int K, int OB, int S, int TC>
-void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const T* in, Index wp, T* dw,
+void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const T* x, const T* zeros, T* dw,
                   Index dw_block) {
   using P = Packet<T>;
   constexpr Index L = lanes<T>;
@@ -133,11 +171,17 @@ void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const 
                                : Eigen::internal::pset1<P>(T(0));
     }
   }
-  for (Index oy = 0; oy < height; ++oy, dy += width * L, in += wp) {
-    Index ox = 0;
-    for (; ox + TC <= width; ox += TC)
-      blocked_grad_tile<T, K, OB, S, TC>(acc, dy + ox * L, dy_block, in + ox, wp);
-    for (; ox < width; ++ox) blocked_grad_tile<T, K, OB, S, 1>(acc, dy + ox * L, dy_block, in + ox, wp);
+  for (Index oy = 0; oy < height; ++oy, dy += width * L) {
+    const T* rows[K];
+    for (int ky = 0; ky < K; ++ky) {
+      const Index iy = oy + ky - K / 2;
+      rows[ky] = iy >= 0 && iy < height ? x + iy * width : zeros;
+    }
+    // All inlined: the sums must stay in registers.
+    for_row_tiles<K, TC>(width, [&](Index ox, auto cols, auto left, auto right) SHALLOW_INLINE_LAMBDA {
+      blocked_grad_tile<T, K, OB, S, decltype(cols)::value, decltype(left)::value, decltype(right)::value>(
+          acc, dy + ox * L, dy_block, rows, ox);
+    });
   }
   SHALLOW_UNROLL
   for (int ob = 0; ob < OB; ++ob) {
@@ -152,32 +196,33 @@ void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const 
 }
 
 // The rows of one image's output blocks: `blocks` blocks of height x width
-// pixels from `channels` padded planes, taken two blocks at a time, each row
-// cut into near-equal tiles of at most the tile's columns.
+// pixels from `channels` planes x, taken two blocks at a time where a pair's
+// tiles are wide enough, each row cut by for_row_tiles.
 template <class T, int K>
-void blocked_image(const T* w, Index w_block, Index blocks, Index channels, const T* planes, Index plane, Index wp,
-                   Index height, Index width, T* out) {
+void blocked_image(const T* w, Index w_block, Index blocks, Index channels, const T* x, Index height, Index width,
+                   T* out) {
   constexpr Index L = lanes<T>;
-  const Index out_block = height * width * L;
-  for (Index b = 0; b < blocks; b += 2) {
+  constexpr int pad = K / 2;
+  const Index plane = height * width, out_block = plane * L;
+  for (Index b = 0; b < blocks;) {
     auto run = [&](auto ob, auto max_cols) {
       constexpr int OB = decltype(ob)::value, TC = decltype(max_cols)::value;
-      const Index tiles = (width + TC - 1) / TC, base = width / tiles, wider = width % tiles;
-      for (Index oy = 0; oy < height; ++oy)
-        for (Index i = 0, ox = 0; i < tiles; ++i) {
-          const Index cols = base + (i < wider ? 1 : 0);
-          with_count<TC>(cols, [&](auto n) {
-            blocked_row<T, K, OB, decltype(n)::value>(w + b * w_block, w_block, channels, planes + oy * wp + ox,
-                                                       plane, wp, out + b * out_block + (oy * width + ox) * L,
-                                                       out_block);
-          });
-          ox += cols;
-        }
+      for (Index oy = 0; oy < height; ++oy) {
+        const int ky0 = int(std::max<Index>(0, pad - oy)), ky1 = int(std::min<Index>(K, height + pad - oy));
+        for_row_tiles<K, TC>(width, [&](Index ox, auto cols, auto left, auto right) {
+          blocked_row<T, K, OB, decltype(cols)::value, decltype(left)::value, decltype(right)::value>(
+              w + b * w_block, w_block, channels, x + oy * width + ox, plane, width, ky0, ky1,
+              out + b * out_block + (oy * width + ox) * L, out_block);
+        });
+      }
+      b += OB;
     };
-    if (b + 1 < blocks)
-      run(std::integral_constant<int, 2>{}, std::integral_constant<int, blocked_pair_cols(K)>{});
-    else
-      run(std::integral_constant<int, 1>{}, std::integral_constant<int, blocked_single_cols>{});
+    if constexpr (blocked_pair_cols(K) >= K - 1)
+      if (b + 1 < blocks) {
+        run(std::integral_constant<int, 2>{}, std::integral_constant<int, blocked_pair_cols(K)>{});
+        continue;
+      }
+    run(std::integral_constant<int, 1>{}, std::integral_constant<int, blocked_single_cols>{});
   }
 }
 
@@ -262,29 +307,30 @@ void pack_blocked(Index outs, Index channels, Index k, At at, T* packed) {
         for (Index l = 0; l < L; ++l) *packed++ = b * L + l < outs ? at(b * L + l, c, j) : T(0);
 }
 
-/// out (blocked, `outs` channels) = the correlation of `channels` padded
-/// planes (p's layout, p.stride apart) with k x k weights packed by
+/// out (blocked, `outs` channels) = the 'same' correlation of `channels`
+/// planes x of height x width (NCHW) with k x k weights packed by
 /// pack_blocked; k is 3 or 5.
 template <class T>
-void blocked_correlate(const PlaneLayout& p, Index outs, Index channels, const T* packed, const T* planes, T* out) {
-  const Index w_block = channels * p.kernel * p.kernel * detail::lanes<T>;
-  if (p.kernel == 3)
-    detail::blocked_image<T, 3>(packed, w_block, channel_blocks<T>(outs), channels, planes, p.stride, p.wp, p.height,
-                                p.width, out);
+void blocked_correlate(Index k, Index height, Index width, Index outs, Index channels, const T* packed, const T* x,
+                       T* out) {
+  const Index w_block = channels * k * k * detail::lanes<T>;
+  if (k == 3)
+    detail::blocked_image<T, 3>(packed, w_block, channel_blocks<T>(outs), channels, x, height, width, out);
   else
-    detail::blocked_image<T, 5>(packed, w_block, channel_blocks<T>(outs), channels, planes, p.stride, p.wp, p.height,
-                                p.width, out);
+    detail::blocked_image<T, 5>(packed, w_block, channel_blocks<T>(outs), channels, x, height, width, out);
 }
 
-/// dw[b][c][ky][kx] (packets) += the correlation of one image's blocked
-/// gradient dy (`outs` channels) with its `channels` padded planes, k 3 or 5.
+/// dw[b][c][ky][kx] (packets) += the 'same' correlation of one image's
+/// blocked gradient dy (`outs` channels) with its `channels` planes x of
+/// height x width, k 3 or 5; `zeros` holds at least width zeros.
 template <class T>
-void blocked_correlate_grad(const PlaneLayout& p, Index outs, Index channels, const T* dy, const T* planes, T* dw) {
+void blocked_correlate_grad(Index k, Index height, Index width, Index outs, Index channels, const T* dy, const T* x,
+                            const T* zeros, T* dw) {
   constexpr Index L = detail::lanes<T>;
-  const Index k = p.kernel, kk = k * k, dy_block = p.height * p.width * L, dw_block = channels * kk * L;
+  const Index kk = k * k, plane = height * width, dy_block = plane * L, dw_block = channels * kk * L;
   const Index blocks = channel_blocks<T>(outs);
   for (Index c = 0; c < channels; ++c) {
-    const T* in = planes + c * p.stride;
+    const T* in = x + c * plane;
     T* dwc = dw + c * kk * L;
     // Tiles of S*OB*K*K sums and OB*TC gradient packets: 3x3 in pairs of
     // blocks (27 registers), or single blocks in two sets of sums; 5x5 in
@@ -293,14 +339,14 @@ void blocked_correlate_grad(const PlaneLayout& p, Index outs, Index channels, co
     if (k == 3) {
       if constexpr (detail::many_registers)
         for (; b + 1 < blocks; b += 2)
-          detail::blocked_grad<T, 3, 2, 1, 4>(dy + b * dy_block, dy_block, p.height, p.width, in, p.wp,
+          detail::blocked_grad<T, 3, 2, 1, 4>(dy + b * dy_block, dy_block, height, width, in, zeros,
                                               dwc + b * dw_block, dw_block);
       for (; b < blocks; ++b)
         detail::blocked_grad<T, 3, 1, detail::many_registers ? 2 : 1, detail::many_registers ? 8 : 2>(
-            dy + b * dy_block, dy_block, p.height, p.width, in, p.wp, dwc + b * dw_block, dw_block);
+            dy + b * dy_block, dy_block, height, width, in, zeros, dwc + b * dw_block, dw_block);
     } else {
       for (; b < blocks; ++b)
-        detail::blocked_grad<T, 5, 1, 1, 4>(dy + b * dy_block, dy_block, p.height, p.width, in, p.wp,
+        detail::blocked_grad<T, 5, 1, 1, 4>(dy + b * dy_block, dy_block, height, width, in, zeros,
                                             dwc + b * dw_block, dw_block);
     }
   }

@@ -1,12 +1,14 @@
 /// \file
 /// Direct 3x3 and 5x5 'same' convolutions vectorised over channels
-/// (blocked.hpp): per image, x is copied once into zero-padded planes and
-/// the kernels compute output blocks of lanes<T> channels, pixel-major,
-/// which are then copied out to NCHW.
+/// (blocked.hpp): the kernels read each image in place, NCHW, and compute
+/// output blocks of lanes<T> channels, pixel-major, which are then copied
+/// out to NCHW; the weight gradient reads dy copied into blocks.
 ///
-///   forward           y_i  = correlate(W, pad(x_i)) + b
-///   backward-weights  dW  += correlate(blocked(dy_i), pad(x_i)),  db += rowsum(dy_i)
-///   backward-data     dx_i = correlate(flip(W)^T, pad(dy_i))
+///   forward           y_i  = correlate(W, x_i) + b
+///   backward-weights  dW  += correlate(blocked(dy_i), x_i),  db += rowsum(dy_i)
+///   backward-data     dx_i = correlate(flip(W)^T, dy_i)
+///
+/// (correlations 'same': the padding is implied, never stored).
 #pragma once
 
 #include <algorithm>
@@ -40,8 +42,8 @@ class BlockedConv final : public ConvKernel<T> {
       const auto t = std::size_t(thread_id());
 #pragma omp for schedule(dynamic)
       for (Index i = 0; i < n; ++i) {
-        to_planes(plane_, g.channels, g.pad_top, g.pad_left, x.data() + i * g.in_size(), xplanes_[t].data());
-        blocked_correlate(plane_, g.out_channels, g.channels, forward_.data(), xplanes_[t].data(), out_[t].data());
+        blocked_correlate(k, g.height, g.width, g.out_channels, g.channels, forward_.data(),
+                          x.data() + i * g.in_size(), out_[t].data());
         from_blocked(out_[t].data(), g.out_channels, hw, bias, y.data() + i * g.out_size());
         after(i);
       }
@@ -63,13 +65,12 @@ class BlockedConv final : public ConvKernel<T> {
       for (Index i = r.begin; i < r.end; ++i) {
         before(i);
         const T* dyi = dy.data() + i * g.out_size();
-        to_planes(plane_, in, g.pad_top, g.pad_left, x.data() + i * g.in_size(), xplanes_[t].data());
         to_blocked(dyi, out, hw, out_[t].data());
         if (db) db_t += ConstMatrixMap<T>(dyi, out, hw).rowwise().sum();
-        blocked_correlate_grad(plane_, out, in, out_[t].data(), xplanes_[t].data(), sums.data());
+        blocked_correlate_grad(k, g.height, g.width, out, in, out_[t].data(), x.data() + i * g.in_size(),
+                               zeros_.data(), sums.data());
         if (dx) {
-          to_planes(plane_, out, g.pad_top, g.pad_left, dyi, dplanes_[t].data());
-          blocked_correlate(plane_, in, out, backward_.data(), dplanes_[t].data(), out_[t].data());
+          blocked_correlate(k, g.height, g.width, in, out, backward_.data(), dyi, out_[t].data());
           from_blocked(out_[t].data(), in, hw, static_cast<const T*>(nullptr), dx->data() + i * g.in_size());
         }
         after(i);
@@ -86,22 +87,17 @@ class BlockedConv final : public ConvKernel<T> {
   // count are those of the last call.
   void prepare(const ConvGeometry& g) {
     const auto threads = static_cast<std::size_t>(num_threads());
-    if (g == geometry_ && xplanes_.size() >= threads) return;
+    if (g == geometry_ && out_.size() >= threads) return;
     geometry_ = g;
     const Index k = g.kernel, in = g.channels, out = g.out_channels, L = detail::lanes<T>;
     const Index in_blocks = channel_blocks<T>(in), out_blocks = channel_blocks<T>(out);
-    plane_ = plane_layout<T>(k, g.height, g.width);
+    zeros_.setZero(g.width);
     forward_.resize(out_blocks * in * k * k * L);
     backward_.resize(in_blocks * out * k * k * L);
-    const std::size_t size = std::max(xplanes_.size(), threads);
-    xplanes_.resize(size);
-    dplanes_.resize(size);
+    const std::size_t size = std::max(out_.size(), threads);
     out_.resize(size);
     sums_.resize(size);
     for (std::size_t t = 0; t < size; ++t) {
-      // Zero once: only plane interiors are ever written.
-      xplanes_[t].setZero(in * plane_.stride);
-      dplanes_[t].setZero(out * plane_.stride);
       out_[t].resize(std::max(in_blocks, out_blocks) * g.cols() * L);
       sums_[t].resize(out_blocks * in * k * k * L);
     }
@@ -109,9 +105,9 @@ class BlockedConv final : public ConvKernel<T> {
   }
 
   ConvGeometry geometry_;
-  PlaneLayout plane_;
   VectorX<T> forward_, backward_;  // weights packed for the forward and backward-data correlations
-  std::vector<VectorX<T>> xplanes_, dplanes_, out_, sums_;
+  VectorX<T> zeros_;               // a row of zeros: the kernel rows of the weight gradient outside the image
+  std::vector<VectorX<T>> out_, sums_;
   GradientPartials<T> partials_;
 };
 

@@ -74,12 +74,13 @@ inline constexpr int grad_taps = 5;
 // for every image.
 inline constexpr Index grad_positions = 1024;
 
-// Calls f(std::integral_constant<int, n>) for a run-time n in [1, N], so a
-// remainder tile gets its own fully unrolled instance.
-template <int N, class F>
-void with_count(Index n, F&& f) {
-  if constexpr (N > 1)
-    if (n < N) return with_count<N - 1>(n, std::forward<F>(f));
+// Calls f(std::integral_constant<int, n>) for a run-time n in [Lo, N], so a
+// remainder tile gets its own fully unrolled instance. Inlined, so that
+// registers held across calls (a weight gradient's sums) stay registers.
+template <int N, int Lo = 1, class F>
+EIGEN_ALWAYS_INLINE void with_count(Index n, F&& f) {
+  if constexpr (N > Lo)
+    if (n < N) return with_count<N - 1, Lo>(n, std::forward<F>(f));
   f(std::integral_constant<int, N>{});
 }
 
