@@ -215,14 +215,15 @@ void blocked_image(const T* w, Index w_block, Index blocks, Index channels, cons
               out + b * out_block + (oy * width + ox) * L, out_block);
         });
       }
-      b += OB;
     };
     if constexpr (blocked_pair_cols(K) >= K - 1)
       if (b + 1 < blocks) {
         run(std::integral_constant<int, 2>{}, std::integral_constant<int, blocked_pair_cols(K)>{});
+        b += 2;
         continue;
       }
     run(std::integral_constant<int, 1>{}, std::integral_constant<int, blocked_single_cols>{});
+    b += 1;
   }
 }
 
