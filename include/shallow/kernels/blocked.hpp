@@ -9,8 +9,8 @@
 /// the K taps of that row, and no junk column is ever computed, which is why
 /// small images run at the speed of large ones (the plane kernels of
 /// planes.hpp lose up to a third of their work to junk columns on 8x8).
-/// Inputs are read in place, NCHW, any channel count; only outputs are
-/// blocked. The 'same' padding is never stored: kernel rows outside the
+/// Images are read in place, NCHW, any channel count; outputs are blocked,
+/// and so is the gradient the weight gradient reads. The 'same' padding is never stored: kernel rows outside the
 /// image are skipped, and a row's first and last tiles are compiled with the
 /// taps on the padding columns left out.
 #pragma once
