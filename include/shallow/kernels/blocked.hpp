@@ -9,10 +9,12 @@
 /// the K taps of that row, and no junk column is ever computed, which is why
 /// small images run at the speed of large ones (the plane kernels of
 /// planes.hpp lose up to a third of their work to junk columns on 8x8).
-/// Images are read in place, NCHW, any channel count; outputs are blocked,
-/// and so is the gradient the weight gradient reads. The 'same' padding is never stored: kernel rows outside the
-/// image are skipped, and a row's first and last tiles are compiled with the
-/// taps on the padding columns left out.
+/// Images are read and written in place, NCHW, any channel count: a tile's
+/// sums are transposed in registers on their way out. Only the gradient the
+/// weight gradient reads is blocked. The 'same' padding is never stored:
+/// kernel rows outside the image are skipped (the weight gradient reads a row
+/// of zeros for them instead), and a row's first and last tiles are compiled
+/// with the taps on the padding columns left out.
 #pragma once
 
 #include <algorithm>
@@ -20,17 +22,27 @@
 
 #include "planes.hpp"
 
-// Every loop over a tile's registers is unrolled in full, so its packets
-// stay in registers (GCC peels no more than 16 iterations on its own).
+// Every loop over a tile's registers is unrolled in full, and every call in
+// a tile inlined (Eigen's ptranspose is only `inline`), so its packets stay
+// in registers (GCC peels no more than 16 iterations on its own).
 #if defined(__GNUC__)
 #define SHALLOW_UNROLL _Pragma("GCC unroll 64")
 #define SHALLOW_INLINE_LAMBDA __attribute__((always_inline))
+#define SHALLOW_FLATTEN __attribute__((flatten))
 #else
 #define SHALLOW_UNROLL
 #define SHALLOW_INLINE_LAMBDA
+#define SHALLOW_FLATTEN
 #endif
 
 namespace shallow {
+
+/// Blocks of lanes<T> channels, enough for n channels.
+template <class T>
+Index channel_blocks(Index n) {
+  return (n + detail::lanes<T> - 1) / detail::lanes<T>;
+}
+
 namespace detail {
 
 // Tiles: OB output blocks by up to TC pixels of one row. OB*(K + TC) + 1
@@ -67,16 +79,94 @@ EIGEN_ALWAYS_INLINE void for_row_tiles(Index width, F&& f) {
   }
 }
 
-// out[ob][t] = sum_{c, ky, kx} w[ob][c][ky][kx] * x[c][oy + ky - K/2][ox + t + kx - K/2]
-// for ob < OB, t < TC, over the kernel rows ky0 <= ky < ky1 inside the image.
-// w holds packets (block ob at w + ob*w_block); in is x[0][oy][ox], planes
-// `plane` apart, rows `width` apart; Left and Right leave out the padding
-// columns; out[ob][t] is the packet at out + ob*out_block + t*lanes. The
-// kernel rows are unrolled with the rows outside [ky0, ky1) skipped, so
+// Eigen's PacketBlock of AVX types drops their alignment attributes, which
+// GCC reports on a template argument (here and in has_masked_store); the
+// packets are only ever registers. GCC 12 also takes the deliberately
+// undefined operand of AVX-512's unpack intrinsics, which ptranspose uses,
+// for an uninitialised variable once they are inlined into a tile.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+// Transposes lanes x lanes tiles between NCHW planes and blocks: for pixels
+// p0..p0+lanes-1 of block b, packet i of a tile is pixel p0+i of the block
+// and, transposed, channel b*lanes + i of the planes. Full tiles only;
+// to_blocked finishes the last pixels one at a time.
+template <class T>
+EIGEN_ALWAYS_INLINE void transpose_tile(const T* src, Index src_stride, T* dst, Index dst_stride) {
+  using P = Packet<T>;
+  constexpr int L = int(lanes<T>);
+  Eigen::internal::PacketBlock<P, L> tile;
+  SHALLOW_UNROLL
+  for (int i = 0; i < L; ++i) tile.packet[i] = Eigen::internal::ploadu<P>(src + i * src_stride);
+  Eigen::internal::ptranspose(tile);
+  SHALLOW_UNROLL
+  for (int i = 0; i < L; ++i) Eigen::internal::pstoreu(dst + i * dst_stride, tile.packet[i]);
+}
+
+template <class P, class = void>
+struct has_masked_store : std::false_type {};
+template <class P>
+struct has_masked_store<P, std::void_t<typename Eigen::internal::unpacket_traits<P>::mask_t>> : std::true_type {};
+
+// out[(ob*lanes + l)*plane + t] = acc[ob][t][l] + (bias ? bias[ob*lanes + l] : 0)
+// for the first `outs` channels: a tile's sums transposed into NCHW planes,
+// in registers lanes x lanes packets at a time where Eigen has masked stores
+// for the row ends (float with AVX or AVX-512), else through the stack.
+template <class T, int OB, int TC>
+EIGEN_ALWAYS_INLINE void store_transposed(Packet<T> (&acc)[OB][TC], T* out, Index plane, Index outs, const T* bias) {
+  using P = Packet<T>;
+  constexpr int L = int(lanes<T>);
+  SHALLOW_UNROLL
+  for (int ob = 0; ob < OB; ++ob) {
+    const Index n = std::min<Index>(L, outs - ob * L);
+    if constexpr (has_masked_store<P>::value) {
+      using Mask = typename Eigen::internal::unpacket_traits<P>::mask_t;
+      SHALLOW_UNROLL
+      for (int t0 = 0; t0 < TC; t0 += L) {
+        const int cols = std::min(L, TC - t0);
+        Eigen::internal::PacketBlock<P, L> tile;
+        SHALLOW_UNROLL
+        for (int i = 0; i < L; ++i) tile.packet[i] = acc[ob][std::min(t0 + i, TC - 1)];
+        Eigen::internal::ptranspose(tile);
+        SHALLOW_UNROLL
+        for (int l = 0; l < L; ++l) {
+          if (l >= n) break;
+          P v = tile.packet[l];
+          if (bias) v = Eigen::internal::padd(v, Eigen::internal::pset1<P>(bias[ob * L + l]));
+          T* to = out + (ob * L + l) * plane + t0;
+          if (cols == L)
+            Eigen::internal::pstoreu(to, v);
+          else
+            Eigen::internal::pstoreu(to, v, Mask((1u << cols) - 1));
+        }
+      }
+    } else {
+      T tile[TC][L];
+      for (int t = 0; t < TC; ++t) Eigen::internal::pstoreu(tile[t], acc[ob][t]);
+      for (Index l = 0; l < n; ++l) {
+        const T b = bias ? bias[ob * L + l] : T(0);
+        for (int t = 0; t < TC; ++t) out[(ob * L + l) * plane + t] = tile[t][l] + b;
+      }
+    }
+  }
+}
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+// out[ob*lanes + l][t] = (bias +)
+//   sum_{c, ky, kx} w[ob][c][ky][kx][l] * x[c][oy + ky - K/2][ox + t + kx - K/2]
+// for ob < OB, t < TC and the first `outs` channels, over the kernel
+// rows ky0 <= ky < ky1 inside the image. w holds packets (block ob at w +
+// ob*w_block); in is x[0][oy][ox] and out y[0][oy][ox], planes `plane`
+// apart, rows `width` apart; Left and Right leave out the padding columns.
+// The kernel rows are unrolled with the rows outside [ky0, ky1) skipped, so
 // that the weights' offsets stay constants.
 template <class T, int K, int OB, int TC, bool Left, bool Right>
-void blocked_row(const T* w, Index w_block, Index channels, const T* in, Index plane, Index width, int ky0, int ky1,
-                 T* out, Index out_block) {
+SHALLOW_FLATTEN void blocked_row(const T* w, Index w_block, Index channels, const T* in, Index plane, Index width,
+                                 int ky0, int ky1, T* out, Index outs, const T* bias) {
   using P = Packet<T>;
   constexpr Index L = lanes<T>;
   constexpr int pad = K / 2, u0 = Left ? pad : 0, u1 = Right ? TC + pad : TC + K - 1;
@@ -109,10 +199,7 @@ void blocked_row(const T* w, Index w_block, Index channels, const T* in, Index p
       }
     }
   }
-  SHALLOW_UNROLL
-  for (int ob = 0; ob < OB; ++ob)
-    SHALLOW_UNROLL
-    for (int t = 0; t < TC; ++t) Eigen::internal::pstoreu(out + ob * out_block + t * L, acc[ob][t]);
+  store_transposed<T, OB, TC>(acc, out, plane, outs, bias);
 }
 
 // acc[t % S][ob][ky*K + kx] += dy[ob][t] * rows[ky][ox + t + kx - K/2] for
@@ -152,9 +239,11 @@ EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[S][OB][K * K], const
 // over a whole height x width image, for one input channel's plane x and OB
 // gradient blocks (dy[ob] at dy + ob*dy_block, pixel-major packets); dw[ob][j]
 // is the packet at dw + ob*dw_block + j*lanes. Kernel rows outside the image
-// read `zeros` (width zeros). The sums stay in registers for the whole
-// image, in S sets (a single 3x3 block's 9 chains would wait on the
-// multiply-add latency; which pixel feeds which set does not matter).
+// read `zeros` (width zeros): a test per kernel row in the tile, as the
+// forward tiles have, made the weight gradient 11% slower. The sums stay in
+// registers for the whole image, in S sets (a single 3x3 block's 9 chains
+// would wait on the multiply-add latency; which pixel feeds which set does
+// not matter).
 template <class T, int K, int OB, int S, int TC>
 void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const T* x, const T* zeros, T* dw,
                   Index dw_block) {
@@ -195,15 +284,15 @@ void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const 
   }
 }
 
-// The rows of one image's output blocks: `blocks` blocks of height x width
-// pixels from `channels` planes x, taken two blocks at a time where a pair's
-// tiles are wide enough, each row cut by for_row_tiles.
+// One image's `outs` output planes y of height x width (+ bias) from
+// `channels` planes x, in blocks of lanes<T> channels taken two at a time
+// where a pair's tiles are wide enough, each row cut by for_row_tiles.
 template <class T, int K>
-void blocked_image(const T* w, Index w_block, Index blocks, Index channels, const T* x, Index height, Index width,
-                   T* out) {
+void blocked_image(const T* w, Index w_block, Index outs, Index channels, const T* x, Index height, Index width,
+                   const T* bias, T* y) {
   constexpr Index L = lanes<T>;
   constexpr int pad = K / 2;
-  const Index plane = height * width, out_block = plane * L;
+  const Index plane = height * width, blocks = channel_blocks<T>(outs);
   for (Index b = 0; b < blocks;) {
     auto run = [&](auto ob, auto max_cols) {
       constexpr int OB = decltype(ob)::value, TC = decltype(max_cols)::value;
@@ -212,7 +301,7 @@ void blocked_image(const T* w, Index w_block, Index blocks, Index channels, cons
         for_row_tiles<K, TC>(width, [&](Index ox, auto cols, auto left, auto right) {
           blocked_row<T, K, OB, decltype(cols)::value, decltype(left)::value, decltype(right)::value>(
               w + b * w_block, w_block, channels, x + oy * width + ox, plane, width, ky0, ky1,
-              out + b * out_block + (oy * width + ox) * L, out_block);
+              y + b * L * plane + oy * width + ox, outs - b * L, bias ? bias + b * L : nullptr);
         });
       }
     };
@@ -229,45 +318,10 @@ void blocked_image(const T* w, Index w_block, Index blocks, Index channels, cons
 
 }  // namespace detail
 
-/// Blocks of lanes<T> channels, enough for n channels.
-template <class T>
-Index channel_blocks(Index n) {
-  return (n + detail::lanes<T> - 1) / detail::lanes<T>;
-}
-
-namespace detail {
-
-// Transposes lanes x lanes tiles between NCHW planes and blocks: for pixels
-// p0..p0+lanes-1 of block b, packet i of a tile is pixel p0+i of the block
-// and, transposed, channel b*lanes + i of the planes. Full tiles only; the
-// callers finish the last pixels one at a time.
-// Eigen's PacketBlock of AVX types drops their alignment attributes, which
-// GCC reports on a template argument; the packets are only ever registers.
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-#endif
-template <class T>
-EIGEN_ALWAYS_INLINE void transpose_tile(const T* src, Index src_stride, T* dst, Index dst_stride) {
-  using P = Packet<T>;
-  constexpr int L = int(lanes<T>);
-  Eigen::internal::PacketBlock<P, L> tile;
-  SHALLOW_UNROLL
-  for (int i = 0; i < L; ++i) tile.packet[i] = Eigen::internal::ploadu<P>(src + i * src_stride);
-  Eigen::internal::ptranspose(tile);
-  SHALLOW_UNROLL
-  for (int i = 0; i < L; ++i) Eigen::internal::pstoreu(dst + i * dst_stride, tile.packet[i]);
-}
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
-
-}  // namespace detail
-
 /// blocked[b][p][l] = x[b*lanes + l][p] for the `channels` planes of hw
 /// pixels of x; the lanes past the last channel are zero.
 template <class T>
-void to_blocked(const T* x, Index channels, Index hw, T* blocked) {
+SHALLOW_FLATTEN void to_blocked(const T* x, Index channels, Index hw, T* blocked) {
   constexpr Index L = detail::lanes<T>;
   for (Index b = 0; b < channel_blocks<T>(channels); ++b, blocked += hw * L) {
     const Index full = (hw / L) * L;
@@ -278,22 +332,6 @@ void to_blocked(const T* x, Index channels, Index hw, T* blocked) {
       for (Index p = (b + 1) * L <= channels ? full : 0; p < hw; ++p)
         blocked[p * L + l] = c < channels ? x[c * hw + p] : T(0);
     }
-  }
-}
-
-/// x[c][p] = blocked[c / lanes][p][c % lanes] + (bias ? bias[c] : 0) for c < channels.
-template <class T>
-void from_blocked(const T* blocked, Index channels, Index hw, const T* bias, T* x) {
-  constexpr Index L = detail::lanes<T>;
-  const Index full = (hw / L) * L;
-  for (Index b = 0; b < channel_blocks<T>(channels); ++b, blocked += hw * L) {
-    const Index first = (b + 1) * L <= channels ? full : 0;
-    for (Index p = 0; p < first; p += L) detail::transpose_tile(blocked + p * L, L, x + b * L * hw + p, hw);
-    for (Index c = b * L; c < std::min(channels, (b + 1) * L); ++c)
-      for (Index p = first; p < hw; ++p) x[c * hw + p] = blocked[p * L + c % L];
-    if (bias)
-      for (Index c = b * L; c < std::min(channels, (b + 1) * L); ++c)
-        for (Index p = 0; p < hw; ++p) x[c * hw + p] += bias[c];
   }
 }
 
@@ -308,17 +346,17 @@ void pack_blocked(Index outs, Index channels, Index k, At at, T* packed) {
         for (Index l = 0; l < L; ++l) *packed++ = b * L + l < outs ? at(b * L + l, c, j) : T(0);
 }
 
-/// out (blocked, `outs` channels) = the 'same' correlation of `channels`
-/// planes x of height x width (NCHW) with k x k weights packed by
-/// pack_blocked; k is 3 or 5.
+/// y (`outs` planes, NCHW) = the 'same' correlation of `channels` planes x
+/// of height x width with k x k weights packed by pack_blocked, + bias
+/// unless null; k is 3 or 5.
 template <class T>
 void blocked_correlate(Index k, Index height, Index width, Index outs, Index channels, const T* packed, const T* x,
-                       T* out) {
+                       const T* bias, T* y) {
   const Index w_block = channels * k * k * detail::lanes<T>;
   if (k == 3)
-    detail::blocked_image<T, 3>(packed, w_block, channel_blocks<T>(outs), channels, x, height, width, out);
+    detail::blocked_image<T, 3>(packed, w_block, outs, channels, x, height, width, bias, y);
   else
-    detail::blocked_image<T, 5>(packed, w_block, channel_blocks<T>(outs), channels, x, height, width, out);
+    detail::blocked_image<T, 5>(packed, w_block, outs, channels, x, height, width, bias, y);
 }
 
 /// dw[b][c][ky][kx] (packets) += the 'same' correlation of one image's

@@ -1,8 +1,8 @@
 /// \file
 /// Direct 3x3 and 5x5 'same' convolutions vectorised over channels
-/// (blocked.hpp): the kernels read each image in place, NCHW, and compute
-/// output blocks of lanes<T> channels, pixel-major, which are then copied
-/// out to NCHW; the weight gradient reads dy copied into blocks.
+/// (blocked.hpp): the kernels read and write each image in place, NCHW,
+/// computing blocks of lanes<T> output channels at a time; the weight
+/// gradient reads dy copied into blocks, pixel-major.
 ///
 ///   forward           y_i  = correlate(W, x_i) + b
 ///   backward-weights  dW  += correlate(blocked(dy_i), x_i),  db += rowsum(dy_i)
@@ -33,20 +33,15 @@ class BlockedConv final : public ConvKernel<T> {
   void forward(const ConvGeometry& g, const Tensor4<T>& x, const MatrixR<T>& w, const T* bias, Tensor4<T>& y,
                ImageHook after) override {
     prepare(g);
-    const Index k = g.kernel, hw = g.cols();
+    const Index k = g.kernel;
     pack_blocked(g.out_channels, g.channels, k, [&](Index o, Index c, Index j) { return w(o, c * k * k + j); },
                  forward_.data());
     const Index n = x.dimension(0);
-#pragma omp parallel
-    {
-      const auto t = std::size_t(thread_id());
-#pragma omp for schedule(dynamic)
-      for (Index i = 0; i < n; ++i) {
-        blocked_correlate(k, g.height, g.width, g.out_channels, g.channels, forward_.data(),
-                          x.data() + i * g.in_size(), out_[t].data());
-        from_blocked(out_[t].data(), g.out_channels, hw, bias, y.data() + i * g.out_size());
-        after(i);
-      }
+#pragma omp parallel for schedule(dynamic)
+    for (Index i = 0; i < n; ++i) {
+      blocked_correlate(k, g.height, g.width, g.out_channels, g.channels, forward_.data(), x.data() + i * g.in_size(),
+                        bias, y.data() + i * g.out_size());
+      after(i);
     }
   }
 
@@ -65,13 +60,13 @@ class BlockedConv final : public ConvKernel<T> {
       for (Index i = r.begin; i < r.end; ++i) {
         before(i);
         const T* dyi = dy.data() + i * g.out_size();
-        to_blocked(dyi, out, hw, out_[t].data());
+        to_blocked(dyi, out, hw, dy_[t].data());
         if (db) db_t += ConstMatrixMap<T>(dyi, out, hw).rowwise().sum();
-        blocked_correlate_grad(k, g.height, g.width, out, in, out_[t].data(), x.data() + i * g.in_size(),
+        blocked_correlate_grad(k, g.height, g.width, out, in, dy_[t].data(), x.data() + i * g.in_size(),
                                zeros_.data(), sums.data());
         if (dx) {
-          blocked_correlate(k, g.height, g.width, in, out, backward_.data(), dyi, out_[t].data());
-          from_blocked(out_[t].data(), in, hw, static_cast<const T*>(nullptr), dx->data() + i * g.in_size());
+          blocked_correlate(k, g.height, g.width, in, out, backward_.data(), dyi, static_cast<const T*>(nullptr),
+                            dx->data() + i * g.in_size());
         }
         after(i);
       }
@@ -87,27 +82,27 @@ class BlockedConv final : public ConvKernel<T> {
   // count are those of the last call.
   void prepare(const ConvGeometry& g) {
     const auto threads = static_cast<std::size_t>(num_threads());
-    if (g == geometry_ && out_.size() >= threads) return;
+    if (g == geometry_ && dy_.size() >= threads) return;
     geometry_ = g;
     const Index k = g.kernel, in = g.channels, out = g.out_channels, L = detail::lanes<T>;
-    const Index in_blocks = channel_blocks<T>(in), out_blocks = channel_blocks<T>(out);
+    const Index out_blocks = channel_blocks<T>(out);
     zeros_.setZero(g.width);
     forward_.resize(out_blocks * in * k * k * L);
-    backward_.resize(in_blocks * out * k * k * L);
-    const std::size_t size = std::max(out_.size(), threads);
-    out_.resize(size);
+    backward_.resize(channel_blocks<T>(in) * out * k * k * L);
+    const std::size_t size = std::max(dy_.size(), threads);
+    dy_.resize(size);
     sums_.resize(size);
     for (std::size_t t = 0; t < size; ++t) {
-      out_[t].resize(std::max(in_blocks, out_blocks) * g.cols() * L);
+      dy_[t].resize(out_blocks * g.cols() * L);
       sums_[t].resize(out_blocks * in * k * k * L);
     }
     partials_.resize(size, out, g.rows());
   }
 
   ConvGeometry geometry_;
-  VectorX<T> forward_, backward_;  // weights packed for the forward and backward-data correlations
-  VectorX<T> zeros_;               // a row of zeros: the kernel rows of the weight gradient outside the image
-  std::vector<VectorX<T>> out_, sums_;
+  VectorX<T> forward_, backward_;      // weights packed for the forward and backward-data correlations
+  VectorX<T> zeros_;                   // a row of zeros: the kernel rows of the weight gradient outside the image
+  std::vector<VectorX<T>> dy_, sums_;  // per thread: dy blocked, the weight gradient's packets
   GradientPartials<T> partials_;
 };
 
