@@ -240,7 +240,7 @@ EIGEN_ALWAYS_INLINE void blocked_grad_tile(Packet<T> (&acc)[S][OB][K * K], const
 // gradient blocks (dy[ob] at dy + ob*dy_block, pixel-major packets); dw[ob][j]
 // is the packet at dw + ob*dw_block + j*lanes. Kernel rows outside the image
 // read `zeros` (width zeros): a test per kernel row in the tile, as the
-// forward tiles have, made the weight gradient 11% slower. The sums stay in
+// forward tiles have, measured slower (docs/performance.md). The sums stay in
 // registers for the whole image, in S sets (a single 3x3 block's 9 chains
 // would wait on the multiply-add latency; which pixel feeds which set does
 // not matter).
