@@ -73,15 +73,15 @@ TEST_CASE("BlockedConv equals the plane kernels on shapes of several channel blo
 
 TEST_CASE("BlockedConv reads images of every small and tile-edge size in place, padding implied") {
   // Images narrower or shorter than the kernel (every tap of a row on the
-  // padding), one tile per row, and the widths where rows are cut into two
-  // or three tiles.
+  // padding), one tile per row, and the widths where rows are cut into two,
+  // three or four tiles.
   for (const Index k : {3, 5}) {
     for (const Index side : {1, 2, 3, 4}) {
       check_against_planes<float>(2, 3, 17, side, 5, k, 2e-5);
       check_against_planes<float>(2, 5, 9, 6, side, k, 2e-5);
       check_against_planes<double>(1, 9, 3, side, side, k, 1e-13);
     }
-    for (const Index width : {8, 9, 12, 13, 16, 17, 24, 25}) {
+    for (const Index width : {8, 9, 12, 13, 16, 17, 24, 25, 33, 49}) {
       check_against_planes<float>(1, 6, 33, 3, width, k, 2e-5);
       check_against_planes<double>(1, 6, 17, 4, width, k, 1e-13);
     }

@@ -51,31 +51,39 @@ namespace detail {
 inline constexpr int blocked_pair_cols(int k) { return many_registers ? (k <= 3 ? 12 : 8) : (k <= 3 ? 4 : 2); }
 inline constexpr int blocked_single_cols = many_registers ? 16 : 8;
 
-// Cuts a row of `width` pixels into near-equal tiles of at most TC and calls
-// f(ox, cols, left, right) for each, cols as an integral_constant and
-// left/right as bool_constants: whether the tile starts or ends the row, so
-// that its taps on the padding (K/2 columns each side) are left out. With
-// TC >= K - 1 every tile of a cut row is at least K/2 wide, so only the
-// first and last tiles touch the padding.
+// How every row of an image `width` pixels wide is cut into tiles of at most
+// TC: a first tile of A pixels, `middle` tiles of TC, a last tile of B, or
+// one tile of A when the row is no wider than TC (B is then 0). Calls
+// f(A, B, middle) once per image, A and B as integral_constants, so that the
+// loop over rows inside f runs only tiles of compile-time widths (choosing a
+// tile's width per row measured a third slower in the weight gradient,
+// docs/performance.md). With TC >= K - 1 the first and last tiles are at
+// least K/2 wide: only they touch the padding.
 template <int K, int TC, class F>
-EIGEN_ALWAYS_INLINE void for_row_tiles(Index width, F&& f) {
+EIGEN_ALWAYS_INLINE void with_row_cut(Index width, F&& f) {
   static_assert(TC >= K - 1, "tiles narrower than the padding");
+  if (width <= TC) return with_count<TC>(width, [&](auto a) { f(a, std::integral_constant<int, 0>{}, Index(0)); });
+  const Index middle = (width + TC - 1) / TC - 2;
+  with_count<2 * TC, TC + 1>(width - middle * TC, [&](auto rest) {
+    constexpr int R = decltype(rest)::value;
+    f(std::integral_constant<int, (R + 1) / 2>{}, std::integral_constant<int, R / 2>{}, middle);
+  });
+}
+
+// Calls tile(ox, cols, left, right) for the tiles of one row cut as
+// with_row_cut says, cols as an integral_constant and left/right as
+// bool_constants: whether the tile starts or ends the row, so that its taps
+// on the padding (K/2 columns each side) are left out.
+template <int TC, int A, int B, class Tile>
+EIGEN_ALWAYS_INLINE void for_cut_row(Index middle, Tile&& tile) {
   using yes = std::true_type;
   using no = std::false_type;
-  const Index tiles = (width + TC - 1) / TC, base = width / tiles, wider = width % tiles;
-  if (tiles == 1) return with_count<TC>(width, [&](auto cols) { f(Index(0), cols, yes{}, yes{}); });
-  for (Index i = 0, ox = 0; i < tiles; ++i) {
-    const Index n = base + (i < wider ? 1 : 0);
-    // A tile of a cut row is more than TC/2 wide.
-    with_count<TC, TC / 2>(n, [&](auto cols) {
-      if (i == 0)
-        f(ox, cols, yes{}, no{});
-      else if (i + 1 == tiles)
-        f(ox, cols, no{}, yes{});
-      else
-        f(ox, cols, no{}, no{});
-    });
-    ox += n;
+  if constexpr (B == 0) {
+    tile(Index(0), std::integral_constant<int, A>{}, yes{}, yes{});
+  } else {
+    tile(Index(0), std::integral_constant<int, A>{}, yes{}, no{});
+    for (Index m = 0; m < middle; ++m) tile(A + m * TC, std::integral_constant<int, TC>{}, no{}, no{});
+    tile(A + middle * TC, std::integral_constant<int, B>{}, no{}, yes{});
   }
 }
 
@@ -92,17 +100,23 @@ EIGEN_ALWAYS_INLINE void for_row_tiles(Index width, F&& f) {
 // Transposes lanes x lanes tiles between NCHW planes and blocks: for pixels
 // p0..p0+lanes-1 of block b, packet i of a tile is pixel p0+i of the block
 // and, transposed, channel b*lanes + i of the planes. Full tiles only;
-// to_blocked finishes the last pixels one at a time.
+// to_blocked finishes the last pixels one at a time. Returns the sum of the
+// packets written.
 template <class T>
-EIGEN_ALWAYS_INLINE void transpose_tile(const T* src, Index src_stride, T* dst, Index dst_stride) {
+EIGEN_ALWAYS_INLINE Packet<T> transpose_tile(const T* src, Index src_stride, T* dst, Index dst_stride) {
   using P = Packet<T>;
   constexpr int L = int(lanes<T>);
   Eigen::internal::PacketBlock<P, L> tile;
   SHALLOW_UNROLL
   for (int i = 0; i < L; ++i) tile.packet[i] = Eigen::internal::ploadu<P>(src + i * src_stride);
   Eigen::internal::ptranspose(tile);
+  P sum = tile.packet[0];
   SHALLOW_UNROLL
-  for (int i = 0; i < L; ++i) Eigen::internal::pstoreu(dst + i * dst_stride, tile.packet[i]);
+  for (int i = 0; i < L; ++i) {
+    Eigen::internal::pstoreu(dst + i * dst_stride, tile.packet[i]);
+    if (i > 0) sum = Eigen::internal::padd(sum, tile.packet[i]);
+  }
+  return sum;
 }
 
 template <class P, class = void>
@@ -260,18 +274,22 @@ void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const 
                                : Eigen::internal::pset1<P>(T(0));
     }
   }
-  for (Index oy = 0; oy < height; ++oy, dy += width * L) {
-    const T* rows[K];
-    for (int ky = 0; ky < K; ++ky) {
-      const Index iy = oy + ky - K / 2;
-      rows[ky] = iy >= 0 && iy < height ? x + iy * width : zeros;
+  with_row_cut<K, TC>(width, [&](auto a, auto b, Index middle) SHALLOW_INLINE_LAMBDA {
+    const T* d = dy;
+    for (Index oy = 0; oy < height; ++oy, d += width * L) {
+      const T* rows[K];
+      for (int ky = 0; ky < K; ++ky) {
+        const Index iy = oy + ky - K / 2;
+        rows[ky] = iy >= 0 && iy < height ? x + iy * width : zeros;
+      }
+      // All inlined: the sums must stay in registers.
+      for_cut_row<TC, decltype(a)::value, decltype(b)::value>(
+          middle, [&](Index ox, auto cols, auto left, auto right) SHALLOW_INLINE_LAMBDA {
+            blocked_grad_tile<T, K, OB, S, decltype(cols)::value, decltype(left)::value, decltype(right)::value>(
+                acc, d + ox * L, dy_block, rows, ox);
+          });
     }
-    // All inlined: the sums must stay in registers.
-    for_row_tiles<K, TC>(width, [&](Index ox, auto cols, auto left, auto right) SHALLOW_INLINE_LAMBDA {
-      blocked_grad_tile<T, K, OB, S, decltype(cols)::value, decltype(left)::value, decltype(right)::value>(
-          acc, dy + ox * L, dy_block, rows, ox);
-    });
-  }
+  });
   SHALLOW_UNROLL
   for (int ob = 0; ob < OB; ++ob) {
     SHALLOW_UNROLL
@@ -286,24 +304,35 @@ void blocked_grad(const T* dy, Index dy_block, Index height, Index width, const 
 
 // One image's `outs` output planes y of height x width (+ bias) from
 // `channels` planes x, in blocks of lanes<T> channels taken two at a time
-// where a pair's tiles are wide enough, each row cut by for_row_tiles.
+// where a pair's tiles are wide enough, every row cut as with_row_cut says.
 template <class T, int K>
 void blocked_image(const T* w, Index w_block, Index outs, Index channels, const T* x, Index height, Index width,
                    const T* bias, T* y) {
   constexpr Index L = lanes<T>;
   constexpr int pad = K / 2;
   const Index plane = height * width, blocks = channel_blocks<T>(outs);
+  const bool prefetch = channels * plane * Index(sizeof(T)) > 32 * 1024;
   for (Index b = 0; b < blocks;) {
     auto run = [&](auto ob, auto max_cols) {
       constexpr int OB = decltype(ob)::value, TC = decltype(max_cols)::value;
-      for (Index oy = 0; oy < height; ++oy) {
-        const int ky0 = int(std::max<Index>(0, pad - oy)), ky1 = int(std::min<Index>(K, height + pad - oy));
-        for_row_tiles<K, TC>(width, [&](Index ox, auto cols, auto left, auto right) {
-          blocked_row<T, K, OB, decltype(cols)::value, decltype(left)::value, decltype(right)::value>(
-              w + b * w_block, w_block, channels, x + oy * width + ox, plane, width, ky0, ky1,
-              y + b * L * plane + oy * width + ox, outs - b * L, bias ? bias + b * L : nullptr);
-        });
-      }
+      with_row_cut<K, TC>(width, [&](auto a, auto bb, Index middle) {
+        for (Index oy = 0; oy < height; ++oy) {
+          const int ky0 = int(std::max<Index>(0, pad - oy)), ky1 = int(std::min<Index>(K, height + pad - oy));
+          // A tile reads a row of every channel, planes apart, which the
+          // hardware prefetcher does not follow: ask for the next row, unless
+          // the image fits in an L1 cache.
+          if (prefetch && oy + pad + 1 < height)
+            for (Index c = 0; c < channels; ++c)
+              for (Index q = 0; q < width; q += Index(64 / sizeof(T)))
+                Eigen::internal::prefetch(x + c * plane + (oy + pad + 1) * width + q);
+          for_cut_row<TC, decltype(a)::value, decltype(bb)::value>(
+              middle, [&](Index ox, auto cols, auto left, auto right) {
+                blocked_row<T, K, OB, decltype(cols)::value, decltype(left)::value, decltype(right)::value>(
+                    w + b * w_block, w_block, channels, x + oy * width + ox, plane, width, ky0, ky1,
+                    y + b * L * plane + oy * width + ox, outs - b * L, bias ? bias + b * L : nullptr);
+              });
+        }
+      });
     };
     if constexpr (blocked_pair_cols(K) >= K - 1)
       if (b + 1 < blocks) {
@@ -319,18 +348,28 @@ void blocked_image(const T* w, Index w_block, Index outs, Index channels, const 
 }  // namespace detail
 
 /// blocked[b][p][l] = x[b*lanes + l][p] for the `channels` planes of hw
-/// pixels of x; the lanes past the last channel are zero.
+/// pixels of x; the lanes past the last channel are zero. With `sums`, also
+/// sums[c] += the sum of plane c (a bias gradient, while the planes are read).
 template <class T>
-SHALLOW_FLATTEN void to_blocked(const T* x, Index channels, Index hw, T* blocked) {
+SHALLOW_FLATTEN void to_blocked(const T* x, Index channels, Index hw, T* blocked, T* sums = nullptr) {
+  using P = detail::Packet<T>;
   constexpr Index L = detail::lanes<T>;
   for (Index b = 0; b < channel_blocks<T>(channels); ++b, blocked += hw * L) {
     const Index full = (hw / L) * L;
+    P tiles = Eigen::internal::pset1<P>(T(0));
     if ((b + 1) * L <= channels)
-      for (Index p = 0; p < full; p += L) detail::transpose_tile(x + b * L * hw + p, hw, blocked + p * L, L);
+      for (Index p = 0; p < full; p += L)
+        tiles = Eigen::internal::padd(tiles, detail::transpose_tile(x + b * L * hw + p, hw, blocked + p * L, L));
+    T total[L];
+    Eigen::internal::pstoreu(total, tiles);
     for (Index l = 0; l < L; ++l) {
       const Index c = b * L + l;
-      for (Index p = (b + 1) * L <= channels ? full : 0; p < hw; ++p)
-        blocked[p * L + l] = c < channels ? x[c * hw + p] : T(0);
+      for (Index p = (b + 1) * L <= channels ? full : 0; p < hw; ++p) {
+        const T v = c < channels ? x[c * hw + p] : T(0);
+        blocked[p * L + l] = v;
+        total[l] += v;
+      }
+      if (sums && c < channels) sums[c] += total[l];
     }
   }
 }

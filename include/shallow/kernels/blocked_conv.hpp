@@ -5,7 +5,7 @@
 /// gradient reads dy copied into blocks, pixel-major.
 ///
 ///   forward           y_i  = correlate(W, x_i) + b
-///   backward-weights  dW  += correlate(blocked(dy_i), x_i),  db += rowsum(dy_i)
+///   backward-weights  dW  += correlate(blocked(dy_i), x_i),  db += rowsum(dy_i) (while dy_i is blocked)
 ///   backward-data     dx_i = correlate(flip(W)^T, dy_i)
 ///
 /// (correlations 'same': the padding is implied, never stored).
@@ -60,8 +60,7 @@ class BlockedConv final : public ConvKernel<T> {
       for (Index i = r.begin; i < r.end; ++i) {
         before(i);
         const T* dyi = dy.data() + i * g.out_size();
-        to_blocked(dyi, out, hw, dy_[t].data());
-        if (db) db_t += ConstMatrixMap<T>(dyi, out, hw).rowwise().sum();
+        to_blocked(dyi, out, hw, dy_[t].data(), db ? db_t.data() : nullptr);
         blocked_correlate_grad(k, g.height, g.width, out, in, dy_[t].data(), x.data() + i * g.in_size(),
                                zeros_.data(), sums.data());
         if (dx) {
