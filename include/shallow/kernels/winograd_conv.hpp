@@ -14,7 +14,8 @@
 /// the gradient, E = A dy A^T on its M x M tiles, U = G W G^T and U' the
 /// same of the flipped, transposed weights (backward-data is the 'same'
 /// convolution of dy with them). S, summed over all tiles of a thread's
-/// images, becomes dW once per call; db sums E[1][1], each tile's sum.
+/// images, becomes dW once per call (kept transposed, V^T E, when O is the
+/// wider side); db sums E[1][1], each tile's sum.
 ///
 /// Layouts: transformed tiles are [xi][tile][channel] with channels padded
 /// to whole packets, so the products (winograd::product) broadcast one
@@ -155,10 +156,18 @@ class WinogradConv final : public ConvKernel<T> {
               Eigen::internal::pstoreu(ws.bias_sums.data() + c0, sum);
             });
           }
-          // S[xi] (O x Cp) += E[xi]^T (O x P) V[xi] (P x Cp), E read along its tiles.
+          // S[xi] (O x Cp) += E[xi]^T (O x P) V[xi] (P x Cp), E read along its tiles; or, with more output
+          // channels than input ones, S^T[xi] (C x Op) += V[xi]^T (C x P) E[xi] (P x Op): the packets along the
+          // wider side (a single packet per row of the tile made the product wait on its broadcasts).
           for (Index xi = 0; xi < 36; ++xi)
-            winograd::product<T, true>(out, cp_ / lanes, b.tiles(), ws.tgrad.data() + xi * tout_stride_, 1, op_,
-                                       ws.tin.data() + xi * tin_stride_, cp_, ws.sums.data() + xi * out * cp_, cp_);
+            if (sums_by_input_)
+              winograd::product<T, true>(in, op_ / lanes, b.tiles(), ws.tin.data() + xi * tin_stride_, 1, cp_,
+                                         ws.tgrad.data() + xi * tout_stride_, op_, ws.sums.data() + xi * in * op_,
+                                         op_);
+            else
+              winograd::product<T, true>(out, cp_ / lanes, b.tiles(), ws.tgrad.data() + xi * tout_stride_, 1, op_,
+                                         ws.tin.data() + xi * tin_stride_, cp_, ws.sums.data() + xi * out * cp_,
+                                         cp_);
           if (!dx) continue;
           // M[xi] (P x Cp) = D[xi] (P x O) U'[xi] (O x Cp), into the buffer V no longer needs.
           for (Index xi = 0; xi < 36; ++xi)
@@ -170,16 +179,28 @@ class WinogradConv final : public ConvKernel<T> {
         }
         for (Index e = 0; e < images; ++e) after(first + e);
       }
-      // dW = G^T S G, lanes input channels at a time.
-      for (Index o = 0; o < out; ++o)
-        for (Index c0 = 0; c0 < in; c0 += lanes) {
-          P taps[K];
-          winograd::weight_gradient_tiles<R>(ws.sums.data() + o * cp_ + c0, out * cp_, taps);
-          T values[K][lanes];
-          for (int k = 0; k < K; ++k) Eigen::internal::pstoreu(values[k], taps[k]);
-          for (Index l = 0; l < std::min(lanes, in - c0); ++l)
-            for (int k = 0; k < K; ++k) dw_t(o, (c0 + l) * K + k) += values[k][l];
-        }
+      // dW = G^T S G, lanes channels at a time: input channels of S, output channels of S^T.
+      T values[K][lanes];
+      auto inverse = [&](const T* s, Index stride) {
+        P taps[K];
+        winograd::weight_gradient_tiles<R>(s, stride, taps);
+        for (int k = 0; k < K; ++k) Eigen::internal::pstoreu(values[k], taps[k]);
+      };
+      if (sums_by_input_) {
+        for (Index c = 0; c < in; ++c)
+          for (Index o0 = 0; o0 < out; o0 += lanes) {
+            inverse(ws.sums.data() + c * op_ + o0, in * op_);
+            for (Index l = 0; l < std::min(lanes, out - o0); ++l)
+              for (int k = 0; k < K; ++k) dw_t(o0 + l, c * K + k) += values[k][l];
+          }
+      } else {
+        for (Index o = 0; o < out; ++o)
+          for (Index c0 = 0; c0 < in; c0 += lanes) {
+            inverse(ws.sums.data() + o * cp_ + c0, out * cp_);
+            for (Index l = 0; l < std::min(lanes, in - c0); ++l)
+              for (int k = 0; k < K; ++k) dw_t(o, (c0 + l) * K + k) += values[k][l];
+          }
+      }
       if (db) db_t += ws.bias_sums.head(out);
     });
   }
@@ -271,6 +292,7 @@ class WinogradConv final : public ConvKernel<T> {
     const Index tiles = group_ * chunk_ * tiles_x_;
     cp_ = (g.channels + lanes - 1) / lanes * lanes;
     op_ = (g.out_channels + lanes - 1) / lanes * lanes;
+    sums_by_input_ = op_ > cp_;
     // Band rows of m*tiles_x + 6 - m pixels: the padding on each side, then
     // what the last tile reads past the image.
     row_ = (m * tiles_x_ + 6 - m) * lanes;
@@ -287,7 +309,7 @@ class WinogradConv final : public ConvKernel<T> {
       ws.tin.resize(36 * tin_stride_);
       ws.tout.resize(36 * tout_stride_);
       ws.tgrad.resize(36 * tout_stride_);
-      ws.sums.resize(36 * g.out_channels * cp_);
+      ws.sums.resize(sums_by_input_ ? 36 * g.channels * op_ : 36 * g.out_channels * cp_);
       ws.bias_sums.resize(op_);
     }
     partials_.resize(size, g.out_channels, g.rows());
@@ -296,12 +318,13 @@ class WinogradConv final : public ConvKernel<T> {
   struct Workspace {
     VectorX<T> band, out_band;    // 6 blocked rows of an input, M of an output, a block of channels
     VectorX<T> tin, tout, tgrad;  // transformed tiles [xi][tile][channel]: C, O and O channels wide
-    VectorX<T> sums, bias_sums;   // S[xi] (O x Cp) before its inverse transform; db by channel
+    VectorX<T> sums, bias_sums;   // S[xi] or S^T[xi] before its inverse transform; db by channel
   };
   ConvGeometry geometry_;
   Index tiles_y_ = 0, tiles_x_ = 0;
   Index group_ = 1, chunk_ = 1;  // images per block; rows of tiles per block
   Index cp_ = 0, op_ = 0;        // channel counts rounded up to whole packets
+  bool sums_by_input_ = false;   // the weight gradient's sums kept as S^T (C x Op) rather than S (O x Cp)
   Index row_ = 0, tin_stride_ = 0, tout_stride_ = 0;
   VectorX<T> u_, uflip_;  // U and U', transformed weights
   std::vector<Workspace> work_;
