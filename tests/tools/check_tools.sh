@@ -45,6 +45,16 @@ grep -q "resumed from .* after epoch 1" "$work/resumed.out" || fail "no resume m
 diff <(strip_times "$work/whole.jsonl") <(strip_times "$work/parts.jsonl") ||
   fail "the resumed run's metrics differ from the uninterrupted run's"
 [ "$(wc -l <"$work/whole.jsonl")" -eq 3 ] || fail "expected 3 metrics lines"
+# A requeued job whose checkpoint is complete finishes as the run did; one
+# past --epochs is an error.
+"$bin/shallow-train" "${flags[@]}" --layout sequential --resume "$work/m.ckpt" --metrics "$work/parts.jsonl" \
+  >"$work/again.out" 2>&1 || fail "resuming a complete run failed: $(cat "$work/again.out")"
+grep -q "nothing left to train" "$work/again.out" && grep -q "^final:" "$work/again.out" ||
+  fail "resuming a complete run: $(cat "$work/again.out")"
+diff <(strip_times "$work/whole.jsonl") <(strip_times "$work/parts.jsonl") ||
+  fail "resuming a complete run changed its metrics"
+expect 2 "m.ckpt is at epoch 3, past --epochs 2" "$bin/shallow-train" "${flags[@]}" --epochs 2 --layout sequential \
+  --resume "$work/m.ckpt"
 # A forced algorithm trains, and says so in the network's description.
 "$bin/shallow-train" "${flags[@]}" --epochs 1 --conv-algorithm winograd >"$work/winograd.out" 2>&1 ||
   fail "--conv-algorithm winograd: $(cat "$work/winograd.out")"
