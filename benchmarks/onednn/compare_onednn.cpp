@@ -19,8 +19,12 @@
 // geometric mean per thread count, and shallow's GFLOP/s counted as a direct
 // convolution (3 x 2*N*H*W*Cout*Cin*k^2 per step).
 //
-//   compare_onednn [--rounds R] [--min-ms T] [--threads 1,2] [--shapes ID,...] [--algorithm A]
+//   compare_onednn [--rounds R] [--min-ms T] [--threads 1,2] [--shapes ID,...] [--algorithm A] [--calls C]
 //     --shapes takes ids CIN-COUT-HW-kK, e.g. 16-128-28-k3 (--help lists them)
+//     --calls layer (default): Conv2d::forward and backward, which cache a copy
+//       of x as the Layer contract says; --calls into: forward_into and
+//       backward_into on the caller's x, as the residual blocks call their
+//       convolutions, and as oneDNN's primitives are handed their input
 //   ONEDNN_VERBOSE=1 compare_onednn ...   also logs every primitive oneDNN runs
 #include <omp.h>
 
@@ -106,6 +110,8 @@ void copy_out(const float* data, Index n, std::vector<float>& to) {
 // copies its outputs there (the check does; timed steps pass none).
 // The convolution algorithm shallow uses (automatic: the library's choice).
 shallow::ConvAlgorithm algorithm = shallow::ConvAlgorithm::automatic;
+// Whether shallow's step calls forward_into/backward_into (--calls into) rather than the Layer interface.
+bool calls_into = false;
 
 std::function<void()> shallow_step(const ConvShape& s, const ConvData& data, ConvResult* result = nullptr) {
   struct State {
@@ -114,7 +120,7 @@ std::function<void()> shallow_step(const ConvShape& s, const ConvData& data, Con
           x(kBatch, s.cin, s.hw, s.hw),
           dy(kBatch, s.cout, s.hw, s.hw) {}
     shallow::Conv2d<float> conv;
-    shallow::Tensor4<float> x, dy;
+    shallow::Tensor4<float> x, dy, y_into, dx_into;
   };
   auto st = std::make_shared<State>(s);
   std::copy(data.x.begin(), data.x.end(), st->x.data());
@@ -123,11 +129,18 @@ std::function<void()> shallow_step(const ConvShape& s, const ConvData& data, Con
   std::copy(data.b.begin(), data.b.end(), st->conv.bias().data());
   return [st, result] {
     st->conv.zero_grad();  // backward adds into dW and db
-    const shallow::Tensor4<float>& y = st->conv.forward(st->x);
-    const shallow::Tensor4<float>& dx = st->conv.backward(st->dy);
+    const shallow::Tensor4<float>* y = &st->y_into;
+    const shallow::Tensor4<float>* dx = &st->dx_into;
+    if (calls_into) {
+      st->conv.forward_into(st->x, st->y_into);
+      st->conv.backward_into(st->x, st->dy, &st->dx_into);
+    } else {
+      y = &st->conv.forward(st->x);
+      dx = &st->conv.backward(st->dy);
+    }
     if (result) {
-      copy_out(y.data(), y.size(), result->y);
-      copy_out(dx.data(), dx.size(), result->dx);
+      copy_out(y->data(), y->size(), result->y);
+      copy_out(dx->data(), dx->size(), result->dx);
       copy_out(st->conv.weight_grad().data(), st->conv.weight_grad().size(), result->dw);
       copy_out(st->conv.bias_grad().data(), st->conv.bias_grad().size(), result->db);
     }
@@ -366,8 +379,10 @@ const char* isa_name(dnnl::cpu_isa isa) {
 }
 
 const char* kUsage =
-    "usage: compare_onednn [--rounds R] [--min-ms T] [--threads 1,2] [--shapes ID,...] [--algorithm A]\n"
+    "usage: compare_onednn [--rounds R] [--min-ms T] [--threads 1,2] [--shapes ID,...] [--algorithm A] [--calls C]\n"
     "  --algorithm A  shallow's convolution algorithm: auto (default), im2col, planes, winograd, blocked\n"
+    "  --calls C      layer (default: Conv2d::forward/backward, which cache a copy of x) or into\n"
+    "                 (forward_into/backward_into on the caller's x, as the residual blocks call them)\n"
     "  --rounds R     timed rounds per shape and thread count (default 7)\n"
     "  --min-ms T     milliseconds per library per round (default 300)\n"
     "  --threads L    comma-separated thread counts (default 1,2)\n"
@@ -434,6 +449,10 @@ int main(int argc, char** argv) {
       } catch (const shallow::Error& e) {
         usage_error(e.what());
       }
+    } else if (a == "--calls") {
+      const std::string c = value(argc, argv, i);
+      if (c != "layer" && c != "into") usage_error("--calls takes layer or into, got '" + c + "'");
+      calls_into = c == "into";
     } else if (a == "--help" || a == "-h") {
       std::printf("%s", kUsage);
       for (const ConvShape& c : kShapes) std::printf(" %s", c.id().c_str());
@@ -446,11 +465,11 @@ int main(int argc, char** argv) {
 
   const dnnl_version_t* v = dnnl_version();
   std::printf("oneDNN %d.%d.%d (%s), CPU runtime %s, ISA %s; shallow %s; batch %ld; OMP_WAIT_POLICY=%s; "
-              "medians of %d rounds of >= %.0f ms each; shallow's algorithm: %s\n",
+              "medians of %d rounds of >= %.0f ms each; shallow's algorithm: %s, calls: %s\n",
               v->major, v->minor, v->patch, v->hash, runtime_name(v->cpu_runtime),
               isa_name(dnnl::get_effective_cpu_isa()), shallow::version, long(kBatch),
               std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "unset", s.rounds, s.min_ms,
-              shallow::to_string(algorithm));
+              shallow::to_string(algorithm), calls_into ? "into" : "layer");
   if (v->cpu_runtime != DNNL_RUNTIME_OMP) {
     std::fprintf(stderr, "compare_onednn: this libdnnl uses the %s runtime; omp_set_num_threads would not set its "
                  "threads\n", runtime_name(v->cpu_runtime));
