@@ -110,14 +110,18 @@ grep -q "4 done in killed.csv, 0 to run" out || fail "a finished run's checkpoin
 [ ! -e killed.csv.run.ckpt ] || fail "the checkpoint of a finished run was left in place"
 
 # Two sweeps on one --out: the second is refused, and the first keeps every row.
-"$sweep" "${grid[@]}" --seeds 3 --out shared.csv >first.out 2>&1 &
+# The first runs long enough (60 epochs: about a second, single-threaded,
+# in a release build) to be seen holding its lock: with 2 epochs its 6 runs
+# took 0.07 s, and once (CI, OMP_NUM_THREADS=1) ended between two polls.
+shared=("${grid[@]}" --seeds 3 --epochs 60 --out shared.csv)
+"$sweep" "${shared[@]}" >first.out 2>&1 &
 first=$!
 wait_for_lock shared.csv "$first" first.out
-# Held still while the second one tries: its 6 runs take well under a second,
-# and a loaded machine can start the second sweep later than that.
+# Held still while the second one tries: a loaded machine can start the
+# second sweep later than the first takes to finish.
 kill -STOP "$first" 2>/dev/null && [ "$(cat shared.csv.lock 2>/dev/null)" = "$first" ] ||
   { kill -CONT "$first" 2>/dev/null; fail "the first sweep on shared.csv ended before it could be held: $(cat first.out)"; }
-rc=0; "$sweep" "${grid[@]}" --seeds 3 --out shared.csv >second.out 2>&1 || rc=$?
+rc=0; "$sweep" "${shared[@]}" >second.out 2>&1 || rc=$?
 kill -CONT "$first"
 wait "$first" || fail "the first sweep on shared.csv failed: $(cat first.out)"
 [ "$rc" -eq 1 ] && grep -q "shared.csv: is being written by another process" second.out ||
