@@ -129,13 +129,15 @@ int main_body(cli::Parser& p) {
                           std::to_string(epochs));
   // A job killed after its last checkpoint and requeued finishes here, as
   // the uninterrupted job would have.
-  if (first > epochs) std::printf("the run is complete at --epochs %d: nothing left to train\n", epochs);
-  else
+  if (first > epochs) {
+    std::printf("the run is complete at --epochs %d: nothing left to train\n", epochs);
+  } else {
     train_epochs(p, data, run, first, [&](Run& r) {
       if (!save_path.empty()) save(save_path, r, p, data);
       if (!metrics_path.empty()) write_file_atomically(metrics_path, history_lines(r.history));
       return r.history.back().epoch != stop_after;
     });
+  }
   const EpochMetrics& last = run.history.back();
   std::printf("final: train loss %.4f acc %.4f, validation loss %.4f acc %.4f\n", last.train_loss, last.train_acc,
               last.val_loss, last.val_acc);
